@@ -1,0 +1,41 @@
+# clv: customer-lifetime-value analytics for PostgreSQL (PGXS build)
+
+EXTENSION = clv
+EXTVERSION = 0.1
+
+MODULE_big = clv
+OBJS = $(patsubst %.c,%.o,$(sort $(wildcard src/*.c)))
+
+# The extension script is assembled from one part per area (sql/ext/NN_area.sql)
+# so that areas can evolve independently; the assembled file is a build output.
+SQL_PARTS = $(sort $(wildcard sql/ext/*.sql))
+DATA_built = clv--$(EXTVERSION).sql
+
+# pg_regress inputs are sql/*.sql (not sql/ext); outputs in expected/.
+REGRESS = $(sort $(basename $(notdir $(wildcard sql/*.sql))))
+REGRESS_OPTS = --inputdir=. --load-extension=clv
+
+GSL_CFLAGS := $(shell gsl-config --cflags)
+GSL_LIBS := $(shell gsl-config --libs)
+PG_CPPFLAGS = -I$(srcdir)/src $(GSL_CFLAGS)
+PG_CFLAGS = -std=gnu99
+SHLIB_LINK = $(GSL_LIBS)
+
+EXTRA_CLEAN = $(DATA_built) results regression.diffs regression.out
+
+PG_CONFIG ?= pg_config
+PGXS := $(shell $(PG_CONFIG) --pgxs)
+include $(PGXS)
+
+$(DATA_built): $(SQL_PARTS) Makefile
+	cat $(SQL_PARTS) > $@
+
+# Developer entry points; the README's two commands call the scripts directly
+# so that they also work on a machine where make is not yet installed.
+.PHONY: demo test bench report
+demo:
+	bash tools/demo.sh
+test:
+	bash tools/test.sh
+bench:
+	bash tools/bench.sh

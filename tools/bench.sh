@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# make bench: builds its own data, measures every figure next to a baseline
+# measured in the same run, and writes tests/bench/results/<name>.md; then
+# assembles BENCHMARKS.md from all result files.
+# Usage: bash tools/bench.sh [name ...]   (default: every tests/bench/*.sh)
+source "$(dirname "$0")/lib.sh"
+cd "$CLV_ROOT"
+
+clv_ensure_packages $CLV_PKGS_BUILD $CLV_PKGS_TEST
+clv_build
+clv_stage
+clv_start_cluster -c shared_buffers=2GB -c work_mem=256MB -c maintenance_work_mem=1GB \
+	-c max_worker_processes=8 -c max_parallel_workers=2 -c max_parallel_workers_per_gather=2 \
+	-c max_wal_size=8GB
+clv_psql -c "CREATE EXTENSION clv"
+
+names=("$@")
+if [ ${#names[@]} -eq 0 ]; then
+	for f in tests/bench/*.sh; do names+=("$(basename "$f" .sh)"); done
+fi
+for n in "${names[@]}"; do
+	clv_log "bench: $n"
+	bash "tests/bench/$n.sh" >"tests/bench/results/$n.md.new"
+	mv "tests/bench/results/$n.md.new" "tests/bench/results/$n.md"
+done
+
+{
+	echo "# clv benchmarks"
+	echo
+	echo "Written by \`make bench\` (tools/bench.sh); every figure was measured, each next to a"
+	echo "baseline measured in the same run. Machine of the last full run: $(nproc) cores,"
+	echo "$(free -g | awk '/^Mem:/ {print $2}') GiB, PostgreSQL $("$CLV_PGBIN/postgres" --version | awk '{print $3}'), $(gsl-config --version | sed 's/^/GSL /')."
+	echo
+	for f in tests/bench/results/*.md; do
+		cat "$f"
+		echo
+	done
+} >BENCHMARKS.md
+clv_log "wrote BENCHMARKS.md"

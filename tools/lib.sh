@@ -1,0 +1,102 @@
+# Shared set-up for tools/demo.sh, tools/test.sh and tools/bench.sh.
+#
+# Installs what is missing (Debian 12 packages), builds clv, and runs a
+# throwaway PostgreSQL 15 cluster.  In "stage" mode clv is installed into a
+# private relocated copy of PostgreSQL under a temporary directory, so a test
+# run never touches (or depends on) the system-wide installation and several
+# checkouts can run their suites side by side.  In "system" mode (the demo)
+# clv is installed into the system PostgreSQL as `make install` would.
+
+set -euo pipefail
+
+CLV_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+PG_MAJOR=15
+PG_SYS_BIN=/usr/lib/postgresql/$PG_MAJOR/bin
+
+# Packages per purpose.  Build and run first; the test oracles (scipy,
+# scikit-learn) and the report (gnuplot) only where needed.
+CLV_PKGS_BUILD="make gcc libc6-dev postgresql-$PG_MAJOR postgresql-server-dev-$PG_MAJOR libgsl-dev"
+CLV_PKGS_TEST="libipc-run-perl perl python3 python3-numpy python3-scipy python3-sklearn python3-psycopg2 python3-pandas gnuplot-nox"
+
+clv_log() { printf '==> %s\n' "$*" >&2; }
+
+clv_is_root() { [ "$(id -u)" -eq 0 ]; }
+
+# Run a command as the PostgreSQL OS user (initdb and postgres refuse root).
+clv_as_pg() {
+	if clv_is_root; then
+		runuser -u postgres -- env PATH="$PATH" "$@"
+	else
+		"$@"
+	fi
+}
+
+clv_ensure_packages() {
+	local missing=() p
+	for p in "$@"; do
+		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+	done
+	[ ${#missing[@]} -eq 0 ] && return 0
+	clv_log "installing missing packages: ${missing[*]}"
+	local sudo=""
+	clv_is_root || sudo=sudo
+	$sudo apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+clv_build() {
+	clv_log "building clv"
+	make -C "$CLV_ROOT" -s -j"$(nproc)" >/dev/null
+}
+
+# Stage mode: copy PostgreSQL's binaries, libraries and share directory into
+# a private prefix (PostgreSQL finds share/ and lib/ relative to its binary)
+# and install clv there with DESTDIR.
+clv_stage() {
+	CLV_TMP=$(mktemp -d /tmp/clv-run.XXXXXX)
+	chmod 755 "$CLV_TMP"
+	local prefix=$CLV_TMP/pg
+	mkdir -p "$prefix/usr/lib/postgresql" "$prefix/usr/share/postgresql"
+	cp -a /usr/lib/postgresql/$PG_MAJOR "$prefix/usr/lib/postgresql/"
+	cp -a /usr/share/postgresql/$PG_MAJOR "$prefix/usr/share/postgresql/"
+	make -C "$CLV_ROOT" -s install DESTDIR="$prefix" >/dev/null
+	CLV_PGBIN=$prefix/usr/lib/postgresql/$PG_MAJOR/bin
+	clv_is_root && chown -R postgres: "$CLV_TMP"
+	return 0
+}
+
+clv_system_install() {
+	CLV_TMP=$(mktemp -d /tmp/clv-run.XXXXXX)
+	chmod 755 "$CLV_TMP"
+	clv_log "installing clv into the system PostgreSQL $PG_MAJOR"
+	local sudo=""
+	clv_is_root || sudo=sudo
+	$sudo make -C "$CLV_ROOT" -s install >/dev/null
+	CLV_PGBIN=$PG_SYS_BIN
+	clv_is_root && chown -R postgres: "$CLV_TMP"
+	return 0
+}
+
+# Start a throwaway cluster listening only on a Unix socket in $CLV_TMP.
+# Extra server settings may be passed as arguments ("-c name=value" pairs).
+clv_start_cluster() {
+	export PGHOST=$CLV_TMP PGPORT=54329 PGUSER=postgres PGDATABASE=postgres
+	clv_as_pg "$CLV_PGBIN/initdb" -D "$CLV_TMP/data" -U postgres -A trust -E UTF8 --locale=C.UTF-8 >/dev/null
+	clv_as_pg "$CLV_PGBIN/pg_ctl" -D "$CLV_TMP/data" -l "$CLV_TMP/server.log" -w -s \
+		-o "-k $CLV_TMP -p $PGPORT -c listen_addresses='' -c fsync=off -c synchronous_commit=off -c full_page_writes=off $*" start
+	trap clv_cleanup EXIT
+	clv_log "throwaway cluster running (socket $PGHOST, port $PGPORT)"
+}
+
+clv_cleanup() {
+	local rc=$?
+	if [ -n "${CLV_TMP:-}" ] && [ -d "$CLV_TMP/data" ]; then
+		clv_as_pg "$CLV_PGBIN/pg_ctl" -D "$CLV_TMP/data" -m immediate -s stop >/dev/null 2>&1 || true
+	fi
+	[ -n "${CLV_KEEP:-}" ] || rm -rf "${CLV_TMP:-/nonexistent}"
+	exit $rc
+}
+
+clv_psql() {
+	psql -X -v ON_ERROR_STOP=1 -q "$@"
+}
