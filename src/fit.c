@@ -156,32 +156,39 @@ check_column(TupleDesc desc, const char *col, const char *source, const char *wh
 	ereport(ERROR, \
 			(errcode(ERRCODE_INVALID_PARAMETER_VALUE), \
 			 errmsg(__VA_ARGS__), \
-			 errdetail("In source \"%s\".", (source))))
+			 (source) ? errdetail("In source \"%s\".", (source)) : 0))
 
 /*
- * Validates one aggregated row.  BG/BB works on whole opportunities with
- * frequency <= recency <= t.  Recency > t is rejected for every model: it
- * cannot happen in a correct summary, and the Pareto/NBD math would have to
- * extrapolate (see pareto_nbd.c).
+ * Validates one customer's (frequency, recency, t) for a transaction model
+ * (tx may be NULL).  BG/BB works on whole opportunities with frequency <=
+ * recency <= t.  Recency > t is rejected for every model: it cannot happen
+ * in a correct summary, and the Pareto/NBD math would have to extrapolate
+ * (see pareto_nbd.c).
  */
+void
+clv_validate_customer(const ClvModelInfo *tx, double x, double rec, double T,
+					  const char *source)
+{
+	if (!isfinite(x) || !isfinite(rec) || !isfinite(T))
+		BAD_VALUE(source, "non-finite value: frequency %g, recency %g, t %g", x, rec, T);
+	if (x < 0)
+		BAD_VALUE(source, "negative frequency %g", x);
+	if (rec < 0)
+		BAD_VALUE(source, "negative recency %g", rec);
+	if (rec > T)
+		BAD_VALUE(source, "recency %g is greater than t %g", rec, T);
+	if (tx && tx->kind == CLV_MODEL_BGBB &&
+		(x != floor(x) || rec != floor(rec) || T != floor(T) || x > rec ||
+		 (x == 0 && rec != 0)))
+		BAD_VALUE(source, "bgbb needs whole numbers with frequency <= recency <= t (recency 0 when frequency is 0); got frequency %g, recency %g, t %g",
+				  x, rec, T);
+}
+
 static void
 validate_row(const char *source, const ClvModelInfo *tx, const ClvModelInfo *sp,
 			 double x, double rec, double T, bool m_null, double m)
 {
-	bool		bgbb = tx && tx->kind == CLV_MODEL_BGBB;
-
-	if (!isfinite(x) || !isfinite(rec) || !isfinite(T))
-		BAD_VALUE(source, "non-finite value in source: frequency %g, recency %g, t %g", x, rec, T);
-	if (x < 0)
-		BAD_VALUE(source, "negative frequency %g in source", x);
-	if (rec < 0)
-		BAD_VALUE(source, "negative recency %g in source", rec);
-	if (rec > T)
-		BAD_VALUE(source, "recency %g is greater than t %g in source", rec, T);
-	if (bgbb && (x != floor(x) || rec != floor(rec) || T != floor(T) || x > rec ||
-				 (x == 0 && rec != 0)))
-		BAD_VALUE(source, "bgbb needs whole numbers with frequency <= recency <= t (recency 0 when frequency is 0); got frequency %g, recency %g, t %g",
-				  x, rec, T);
+	clv_validate_customer(tx, x, rec, T, source);
 	if (sp && x > 0)
 	{
 		if (m_null)
