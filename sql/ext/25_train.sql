@@ -39,37 +39,24 @@ $$;
 COMMENT ON FUNCTION clv_model(text) IS
 'the newest version of the named model in clv_models (the one that serves predictions)';
 
-CREATE FUNCTION clv_drop_model(name text)
+CREATE FUNCTION clv_drop_model(name text, version integer DEFAULT NULL)
 RETURNS integer
-LANGUAGE plpgsql VOLATILE STRICT PARALLEL UNSAFE
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
 AS $$
 DECLARE
 	n integer;
 BEGIN
-	DELETE FROM @extschema@.clv_models c WHERE c.name = clv_drop_model.name;
+	IF clv_drop_model.name IS NULL THEN
+		RAISE EXCEPTION 'model name must not be NULL' USING ERRCODE = 'null_value_not_allowed';
+	END IF;
+	DELETE FROM @extschema@.clv_models c
+	WHERE c.name = clv_drop_model.name
+	  AND (clv_drop_model.version IS NULL OR c.version = clv_drop_model.version);
 	GET DIAGNOSTICS n = ROW_COUNT;
-	IF n = 0 THEN
+	IF n = 0 AND clv_drop_model.version IS NULL THEN
 		RAISE EXCEPTION 'clv model "%" does not exist', clv_drop_model.name
 			USING ERRCODE = 'undefined_object';
-	END IF;
-	RETURN n;
-END
-$$;
-
-COMMENT ON FUNCTION clv_drop_model(text) IS
-'removes every version of the named model from clv_models and returns how many versions were removed; error 42704 if there is none';
-
-CREATE FUNCTION clv_drop_model(name text, version integer)
-RETURNS integer
-LANGUAGE plpgsql VOLATILE STRICT PARALLEL UNSAFE
-AS $$
-DECLARE
-	n integer;
-BEGIN
-	DELETE FROM @extschema@.clv_models c
-	WHERE c.name = clv_drop_model.name AND c.version = clv_drop_model.version;
-	GET DIAGNOSTICS n = ROW_COUNT;
-	IF n = 0 THEN
+	ELSIF n = 0 THEN
 		RAISE EXCEPTION 'clv model "%" has no version %', clv_drop_model.name, clv_drop_model.version
 			USING ERRCODE = 'undefined_object';
 	END IF;
@@ -78,4 +65,4 @@ END
 $$;
 
 COMMENT ON FUNCTION clv_drop_model(text, integer) IS
-'removes one version of the named model from clv_models (returns 1); the newest remaining version then serves; error 42704 if that version does not exist';
+'removes every version of the named model from clv_models (or only the given version; the newest remaining one then serves) and returns how many versions were removed; error 42704 if there is nothing to remove';
