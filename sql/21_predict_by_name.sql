@@ -103,6 +103,20 @@ SELECT a1.p_alive <> a2.p_alive AS changed,
 FROM pbn_answers a1, pbn_answers a2, clv_model('pbn_bgnbd') AS m
 WHERE a1.version = 1 AND a2.version = 2 AND m.version = 2;
 
+-- PL/pgSQL keeps a simple expression's state for the whole transaction; a
+-- model retrained by an earlier statement of the same loop is still seen.
+DO $$
+DECLARE
+	v float8[] := '{}';
+BEGIN
+	FOR i IN 1..2 LOOP
+		v := v || clv_p_alive('pbn_bgnbd', 2, 30.43, 38.86);
+		PERFORM clv_train('pbn_bgnbd', 'SELECT * FROM pbn_cdnow WHERE frequency <= ' || (3 + i));
+	END LOOP;
+	RAISE NOTICE 'loop sees the retrained model: %', v[1] <> v[2];
+END
+$$;
+
 -- NULL handling: STRICT functions give NULL; clv_predict/clv_value take a
 -- NULL monetary_value (population mean spend) and give NULL for a NULL name.
 SELECT clv_p_alive('pbn_bgnbd', NULL, 1, 2) IS NULL AS strict_null,

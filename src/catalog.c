@@ -18,6 +18,7 @@
 #include "utils/builtins.h"
 #include "utils/jsonb.h"
 #include "utils/lsyscache.h"
+#include "utils/snapmgr.h"
 
 #include "catalog.h"
 #include "fit.h"
@@ -181,10 +182,26 @@ clv_train(PG_FUNCTION_ARGS)
 	PG_RETURN_DATUM(result);
 }
 
+/*
+ * What a catalog lookup saw: the identity of the active snapshot.  It is
+ * constant for the whole of an ordinary query (and in its parallel
+ * workers), but changes between the statements of a PL/pgSQL function,
+ * which keeps the FmgrInfo of a simple expression for a whole transaction:
+ * a model trained by an earlier statement of the same loop must be seen.
+ */
+typedef struct ClvSnapshotKey
+{
+	TransactionId xmin;
+	TransactionId xmax;
+	CommandId	curcid;
+	uint64		completions;
+} ClvSnapshotKey;
+
 /* One resolved model name, kept for the rest of the query. */
 typedef struct ClvCachedModel
 {
 	struct ClvCachedModel *next;
+	ClvSnapshotKey seen;
 	ClvModelSpec spec;
 	int			namelen;
 	char		name[FLEXIBLE_ARRAY_MEMBER];
@@ -240,25 +257,51 @@ clv_catalog_load_spec(FunctionCallInfo fcinfo, const char *name,
 	SPI_finish();
 }
 
+/* Zero-filled first so that the keys compare with memcmp, padding included. */
+static void
+clv_snapshot_key(ClvSnapshotKey *key)
+{
+	memset(key, 0, sizeof(*key));
+	if (ActiveSnapshotSet())
+	{
+		Snapshot	snap = GetActiveSnapshot();
+
+		key->xmin = snap->xmin;
+		key->xmax = snap->xmax;
+		key->curcid = snap->curcid;
+		key->completions = snap->snapXactCompletionCount;
+	}
+}
+
 /*
  * Resolving a name costs a catalog query; doing it once per FmgrInfo (that
  * is, per call site and query) instead of once per row is what makes the
- * name-based functions as fast as the params-jsonb ones.  The cache is a
- * short list keyed on the name so that a name taken from a column still
- * resolves each distinct model only once.
+ * name-based functions as fast as the params-jsonb ones; a new snapshot
+ * (see ClvSnapshotKey) resolves again.  The cache is a short list keyed on
+ * the name so that a name taken from a column still resolves each distinct
+ * model only once.
  */
 const ClvModelSpec *
 clv_catalog_spec(FunctionCallInfo fcinfo)
 {
 	text	   *name = PG_GETARG_TEXT_PP(0);
 	int			len = VARSIZE_ANY_EXHDR(name);
+	ClvSnapshotKey now;
 	ClvCachedModel *entry;
 	MemoryContext oldcxt;
 
+	clv_snapshot_key(&now);
 	for (entry = (ClvCachedModel *) fcinfo->flinfo->fn_extra; entry; entry = entry->next)
 	{
 		if (entry->namelen == len && memcmp(entry->name, VARDATA_ANY(name), len) == 0)
+		{
+			if (memcmp(&entry->seen, &now, sizeof(now)) != 0)
+			{
+				clv_catalog_load_spec(fcinfo, entry->name, &entry->spec);
+				entry->seen = now;
+			}
 			return &entry->spec;
+		}
 	}
 
 	oldcxt = MemoryContextSwitchTo(fcinfo->flinfo->fn_mcxt);
@@ -268,6 +311,7 @@ clv_catalog_spec(FunctionCallInfo fcinfo)
 	memcpy(entry->name, VARDATA_ANY(name), len);
 	entry->name[len] = '\0';
 	clv_catalog_load_spec(fcinfo, entry->name, &entry->spec);
+	entry->seen = now;
 
 	entry->next = (ClvCachedModel *) fcinfo->flinfo->fn_extra;
 	fcinfo->flinfo->fn_extra = entry;
