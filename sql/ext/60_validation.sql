@@ -169,7 +169,8 @@ BEGIN
 			USING ERRCODE = 'invalid_parameter_value', HINT = 'Valid time units are: day, week, month, year.';
 	END IF;
 	IF end_day < cal_day THEN
-		RAISE EXCEPTION 'observation_end % is before calibration_end %', end_day, cal_day
+		RAISE EXCEPTION 'observation_end % is before calibration_end %',
+			to_char(end_day, 'YYYY-MM-DD'), to_char(cal_day, 'YYYY-MM-DD')
 			USING ERRCODE = 'invalid_parameter_value';
 	END IF;
 
