@@ -32,6 +32,7 @@ SELECT * FROM clv_simulate('{"r":0.25,"alpha":4,"a":0.8,"b":2.5}', 3, 'infinity'
 SELECT * FROM clv_simulate('{"transaction_model":"foo","r":1}', 3, 52);
 SELECT * FROM clv_simulate('{"x":1}', 3, 52);
 SELECT * FROM clv_simulate('[1,2]', 3, 52);
+SELECT * FROM clv_simulate('{"p":6,"q":4,"gamma":15}', 3, 52);
 SELECT * FROM clv_simulate('{"r":0.25,"alpha":4,"a":0.8,"b":2.5,"spend_model":"lognormal"}', 3, 52);
 SELECT * FROM clv_simulate('{"r":0.25,"alpha":4,"a":0.8,"b":2.5,"p":6,"q":0,"gamma":15}', 3, 52);
 SELECT * FROM clv_simulate('{"transaction_model":"bgbb","alpha":1,"beta":1,"gamma":1,"delta":1,"spend_model":"gamma_gamma"}', 3, 52);

@@ -22,31 +22,6 @@
 
 #include "simulate.h"
 
-static const struct
-{
-	const char *name;
-	const char *params[4];
-}			clv_sim_processes[] =
-{
-	[CLV_SIM_BGNBD] = {"bgnbd", {"r", "alpha", "a", "b"}},
-	[CLV_SIM_MBGNBD] = {"mbgnbd", {"r", "alpha", "a", "b"}},
-	[CLV_SIM_PARETO_NBD] = {"pareto_nbd", {"r", "alpha", "s", "beta"}},
-	[CLV_SIM_BGBB] = {"bgbb", {"alpha", "beta", "gamma", "delta"}},
-};
-
-const char *
-clv_sim_process_name(ClvSimProcess process)
-{
-	return clv_sim_processes[process].name;
-}
-
-const char *
-clv_sim_param_name(ClvSimProcess process, int i)
-{
-	Assert(i >= 0 && i < 4);
-	return clv_sim_processes[process].params[i];
-}
-
 /*
  * Gamma with shape and RATE, as the BTYD papers write it (GSL takes a scale).
  */
@@ -84,12 +59,12 @@ clv_sim_customer(gsl_rng *rng, const ClvSimParams *params, double T,
 
 	switch (params->process)
 	{
-		case CLV_SIM_BGNBD:
-		case CLV_SIM_MBGNBD:
+		case CLV_MODEL_BGNBD:
+		case CLV_MODEL_MBGNBD:
 			lambda = draw_gamma_rate(rng, k[0], k[1]);
 			p = gsl_ran_beta(rng, k[2], k[3]);
 			break;
-		case CLV_SIM_PARETO_NBD:
+		case CLV_MODEL_PARETO_NBD:
 			{
 				double		mu;
 				double		lifetime;
@@ -100,10 +75,12 @@ clv_sim_customer(gsl_rng *rng, const ClvSimParams *params, double T,
 				end = Min(T, lifetime);
 				break;
 			}
-		case CLV_SIM_BGBB:
+		case CLV_MODEL_BGBB:
 			p = gsl_ran_beta(rng, k[0], k[1]);
 			lambda = gsl_ran_beta(rng, k[2], k[3]);	/* theta */
 			break;
+		case CLV_MODEL_GAMMA_GAMMA:
+			elog(ERROR, "gamma_gamma is not a purchase process");
 	}
 	if (params->has_spend)
 		nu = draw_gamma_rate(rng, params->spend[1], params->spend[2]);
@@ -120,9 +97,9 @@ clv_sim_customer(gsl_rng *rng, const ClvSimParams *params, double T,
 
 	switch (params->process)
 	{
-		case CLV_SIM_BGNBD:
-		case CLV_SIM_MBGNBD:
-			if (params->process == CLV_SIM_MBGNBD)
+		case CLV_MODEL_BGNBD:
+		case CLV_MODEL_MBGNBD:
+			if (params->process == CLV_MODEL_MBGNBD)
 				alive = gsl_rng_uniform(rng) >= p;
 			while (alive)
 			{
@@ -134,7 +111,7 @@ clv_sim_customer(gsl_rng *rng, const ClvSimParams *params, double T,
 				alive = gsl_rng_uniform(rng) >= p;
 			}
 			break;
-		case CLV_SIM_PARETO_NBD:
+		case CLV_MODEL_PARETO_NBD:
 			for (;;)
 			{
 				CHECK_FOR_INTERRUPTS();
@@ -144,7 +121,7 @@ clv_sim_customer(gsl_rng *rng, const ClvSimParams *params, double T,
 				EMIT_AT(t);
 			}
 			break;
-		case CLV_SIM_BGBB:
+		case CLV_MODEL_BGBB:
 			for (double i = 1; i <= T; i++)
 			{
 				CHECK_FOR_INTERRUPTS();
@@ -153,6 +130,8 @@ clv_sim_customer(gsl_rng *rng, const ClvSimParams *params, double T,
 				if (gsl_rng_uniform(rng) < p)
 					EMIT_AT(i);
 			}
+			break;
+		case CLV_MODEL_GAMMA_GAMMA:
 			break;
 	}
 #undef EMIT_AT

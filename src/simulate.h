@@ -15,27 +15,18 @@
 
 #include <gsl/gsl_rng.h>
 
-typedef enum ClvSimProcess
-{
-	CLV_SIM_BGNBD,				/* r, alpha, a, b */
-	CLV_SIM_MBGNBD,				/* r, alpha, a, b */
-	CLV_SIM_PARETO_NBD,			/* r, alpha, s, beta */
-	CLV_SIM_BGBB				/* alpha, beta, gamma, delta */
-} ClvSimProcess;
+#include "btyd.h"
 
 typedef struct ClvSimParams
 {
-	ClvSimProcess process;
-	double		tx[4];			/* transaction parameters, in the order above */
+	ClvModelKind process;		/* any transaction model (not gamma_gamma) */
+	double		tx[4];			/* its parameters, in btyd.h's param_names order */
 	bool		has_spend;		/* Gamma-Gamma p, q, gamma present */
 	double		spend[3];		/* p, q, gamma */
 } ClvSimParams;
 
 /* Receives one purchase: time since acquisition (model units) and amount (NaN without spend). */
 typedef void (*ClvSimEmit) (void *arg, double t, double amount);
-
-extern const char *clv_sim_process_name(ClvSimProcess process);
-extern const char *clv_sim_param_name(ClvSimProcess process, int i);
 
 /*
  * Draws one customer observed for T time units after acquisition and emits

@@ -20,11 +20,11 @@
 #include "miscadmin.h"
 #include "utils/builtins.h"
 #include "utils/jsonb.h"
-#include "utils/numeric.h"
 #include "utils/timestamp.h"
 #include "utils/tuplestore.h"
 
 #include "clv.h"
+#include "predict.h"
 #include "simulate.h"
 
 PG_FUNCTION_INFO_V1(clv_simulate);
@@ -46,127 +46,35 @@ sim_jsonb_get(JsonbContainer *obj, const char *key)
 	return v;
 }
 
-static char *
-sim_jsonb_text(JsonbContainer *obj, const char *key)
-{
-	JsonbValue *v = sim_jsonb_get(obj, key);
-
-	if (v == NULL)
-		return NULL;
-	if (v->type != jbvString)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("params key \"%s\" must be a string", key)));
-	return pnstrdup(v->val.string.val, v->val.string.len);
-}
-
 /*
- * A model parameter must be a finite positive number: the Gamma and Beta
- * mixing distributions are undefined otherwise.
- */
-static double
-sim_jsonb_param(JsonbContainer *obj, const char *model, const char *key)
-{
-	JsonbValue *v = sim_jsonb_get(obj, key);
-	double		d;
-
-	if (v == NULL)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("params of a %s model lack \"%s\"", model, key)));
-	if (v->type != jbvNumeric)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("params key \"%s\" must be a number", key)));
-	d = DatumGetFloat8(DirectFunctionCall1(numeric_float8,
-										   NumericGetDatum(v->val.numeric)));
-	if (!(d > 0.0) || isinf(d))
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("%s parameter %s = %g must be positive and finite", model, key, d)));
-	return d;
-}
-
-static bool
-sim_has(JsonbContainer *obj, const char *key)
-{
-	return sim_jsonb_get(obj, key) != NULL;
-}
-
-/*
- * Reads the params object the way the prediction functions do: an explicit
- * "transaction_model", or the model inferred from the keys.  The output of
- * clv_fit ({"params": {...}, ...}) is accepted as well.
+ * Reads the params object with the prediction functions' parser, so that
+ * the same object means the same model everywhere; the output of clv_fit
+ * ({"params": {...}, "std_errors": ...}) is accepted as well.
  */
 static void
 sim_parse_params(Jsonb *jb, ClvSimParams *out)
 {
-	JsonbContainer *obj = &jb->root;
-	JsonbValue *inner;
-	char	   *model;
-	char	   *spend;
-	int			i;
+	ClvModelSpec spec;
+	JsonbValue *inner = NULL;
 
-	if (!JB_ROOT_IS_OBJECT(jb))
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("params must be a jsonb object")));
-	inner = sim_jsonb_get(obj, "params");
+	if (JB_ROOT_IS_OBJECT(jb))
+		inner = sim_jsonb_get(&jb->root, "params");
 	if (inner != NULL && inner->type == jbvBinary &&
 		JsonContainerIsObject(inner->val.binary.data))
-		obj = inner->val.binary.data;
-
-	memset(out, 0, sizeof(*out));
-	model = sim_jsonb_text(obj, "transaction_model");
-	if (model == NULL)
-	{
-		if (sim_has(obj, "s") && sim_has(obj, "beta"))
-			model = "pareto_nbd";
-		else if (sim_has(obj, "r") && sim_has(obj, "a") && sim_has(obj, "b"))
-			model = "bgnbd";
-		else if (!sim_has(obj, "r") && sim_has(obj, "alpha") && sim_has(obj, "beta") &&
-				 sim_has(obj, "gamma") && sim_has(obj, "delta"))
-			model = "bgbb";
-		else
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("cannot tell the transaction model from the params keys"),
-					 errhint("Add \"transaction_model\": one of bgnbd, mbgnbd, pareto_nbd, bgbb.")));
-	}
-	for (i = 0; i <= CLV_SIM_BGBB; i++)
-	{
-		if (strcmp(model, clv_sim_process_name((ClvSimProcess) i)) == 0)
-			break;
-	}
-	if (i > CLV_SIM_BGBB)
+		jb = JsonbValueToJsonb(inner);
+	clv_spec_from_jsonb(jb, &spec);
+	if (spec.tx_model == NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("unknown transaction model \"%s\"", model),
-				 errhint("Valid transaction models are: bgnbd, mbgnbd, pareto_nbd, bgbb.")));
-	out->process = (ClvSimProcess) i;
-	for (i = 0; i < 4; i++)
-		out->tx[i] = sim_jsonb_param(obj, model, clv_sim_param_name(out->process, i));
+				 errmsg("params has no transaction model to simulate"),
+				 errhint("Give transaction_model (bgnbd, pareto_nbd, mbgnbd, bgbb) with its parameters.")));
 
-	spend = sim_jsonb_text(obj, "spend_model");
-	if (spend == NULL && out->process != CLV_SIM_BGBB &&
-		sim_has(obj, "p") && sim_has(obj, "q") && sim_has(obj, "gamma"))
-		spend = "gamma_gamma";
-	if (spend != NULL)
-	{
-		if (strcmp(spend, "gamma_gamma") != 0)
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("unknown spend model \"%s\"", spend),
-					 errhint("The only spend model is gamma_gamma.")));
-		if (out->process == CLV_SIM_BGBB)
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("a bgbb model has no spend model")));
-		out->has_spend = true;
-		out->spend[0] = sim_jsonb_param(obj, spend, "p");
-		out->spend[1] = sim_jsonb_param(obj, spend, "q");
-		out->spend[2] = sim_jsonb_param(obj, spend, "gamma");
-	}
+	memset(out, 0, sizeof(*out));
+	out->process = spec.tx_model->kind;
+	memcpy(out->tx, spec.tx_params, sizeof(out->tx));
+	out->has_spend = (spec.spend_model != NULL);
+	if (out->has_spend)
+		memcpy(out->spend, spec.spend_params, sizeof(out->spend));
 }
 
 static void
