@@ -96,6 +96,17 @@ def main():
         ok(abs(mean - want) < 4 * se, f"{name}: mean repeat purchases {mean:.4f} vs E[X({horizon:g})] = {want:.4f}",
            f"difference {mean - want:.5f}, 4 SE = {4 * se:.5f}")
 
+    # MBG/NBD has no scipy oracle here: compare with clv's own E[X(t)].
+    if has_function(cur, "clv_expected_purchases_new"):
+        mbg = dict(TRUE_BGNBD, transaction_model="mbgnbd")
+        cur.execute("""SELECT avg(k), stddev_samp(k), clv_expected_purchases_new(%s::jsonb, 52) FROM (
+                         SELECT count(*) - 1 AS k FROM clv_simulate(%s, %s, 52, 13)
+                         GROUP BY customer_id) s""", (json.dumps(mbg), json.dumps(mbg), n))
+        mean, sd, want = map(float, cur.fetchone())
+        se = sd / math.sqrt(n)
+        ok(abs(mean - want) < 4 * se, f"mbgnbd: mean repeat purchases {mean:.4f} vs clv_expected_purchases_new {want:.4f}",
+           f"difference {mean - want:.5f}, 4 SE = {4 * se:.5f}")
+
     gg = cases[0][1]
     cur.execute("SELECT avg(amount), stddev_samp(amount), count(*), count(amount) FROM clv_simulate(%s, 100000, 52, 5)",
                 (json.dumps(gg),))
