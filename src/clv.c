@@ -14,6 +14,7 @@
 #include "fmgr.h"
 
 #include "clv.h"
+#include "kmeans.h"
 
 PG_MODULE_MAGIC;
 
@@ -27,6 +28,7 @@ void
 _PG_init(void)
 {
 	gsl_set_error_handler_off();
+	clv_kmeans_init();
 }
 
 static const struct
