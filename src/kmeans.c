@@ -234,7 +234,12 @@ kmeans_plusplus(const double *x, int64 n, int d, int k, gsl_rng *rng,
 			}
 		}
 		memcpy(centers + (Size) c * d, x + best_id * d, sizeof(double) * d);
-		memcpy(closest, best, sizeof(double) * n);
+		{
+			double	   *tmp = closest;
+
+			closest = best;
+			best = tmp;
+		}
 	}
 	return true;
 }
@@ -283,16 +288,10 @@ nearest_two(const double *p, const double *centers, int k, int d,
 	*d2 = (k > 1) ? sqrt(b2) : DBL_MAX;
 }
 
-/*
- * Centroids as the means of their points.  An empty cluster (possible when
- * a centroid loses all its points) gets the point farthest from its own
- * centroid, as scikit-learn does; the bounds are then reset.
- */
-static bool
-update_centers(const double *x, int64 n, int d, int k, KMeansWork *w)
+/* Per-cluster sums and counts from scratch (then kept up to date). */
+static void
+cluster_sums(const double *x, int64 n, int d, int k, KMeansWork *w)
 {
-	bool		relocated = false;
-
 	memset(w->sums, 0, sizeof(double) * k * d);
 	memset(w->counts, 0, sizeof(int64) * k);
 	for (int64 i = 0; i < n; i++)
@@ -304,6 +303,34 @@ update_centers(const double *x, int64 n, int d, int k, KMeansWork *w)
 			s[j] += p[j];
 		w->counts[w->labels[i]]++;
 	}
+}
+
+/* A point changes cluster: the sums follow, so no pass over all points. */
+static inline void
+move_point(const double *p, int d, int from, int to, KMeansWork *w)
+{
+	double	   *sf = w->sums + (Size) from * d;
+	double	   *st = w->sums + (Size) to * d;
+
+	for (int j = 0; j < d; j++)
+	{
+		sf[j] -= p[j];
+		st[j] += p[j];
+	}
+	w->counts[from]--;
+	w->counts[to]++;
+}
+
+/*
+ * Centroids as the means of their points, from the maintained sums.  An
+ * empty cluster (possible when a centroid loses all its points) gets the
+ * point farthest from its own centroid, as scikit-learn does; the caller
+ * then resets the bounds.
+ */
+static bool
+update_centers(const double *x, int64 n, int d, int k, KMeansWork *w)
+{
+	bool		relocated = false;
 
 	for (int c = 0; c < k; c++)
 	{
@@ -326,13 +353,7 @@ update_centers(const double *x, int64 n, int d, int k, KMeansWork *w)
 			}
 		}
 		Assert(far >= 0);
-		for (int j = 0; j < d; j++)
-		{
-			w->sums[(Size) w->labels[far] * d + j] -= x[far * d + j];
-			w->sums[(Size) c * d + j] = x[far * d + j];
-		}
-		w->counts[w->labels[far]]--;
-		w->counts[c] = 1;
+		move_point(x + far * d, d, w->labels[far], c, w);
 		w->labels[far] = c;
 		relocated = true;
 	}
@@ -367,6 +388,7 @@ kmeans_single(const double *x, int64 n, int d, int k, int max_iter,
 {
 	int			iter;
 	double		total;
+	bool		labels_exact = false;
 
 	if (!kmeans_plusplus(x, n, d, k, rng, w->centers, w->buf[0], w->buf[1],
 						 w->buf[2], w->buf[3]))
@@ -379,6 +401,7 @@ kmeans_single(const double *x, int64 n, int d, int k, int max_iter,
 		if ((i % KMEANS_CHECK_EVERY) == 0)
 			CHECK_FOR_INTERRUPTS();
 	}
+	cluster_sums(x, n, d, k, w);
 
 	*converged = false;
 	for (iter = 1; iter <= max_iter; iter++)
@@ -451,25 +474,33 @@ kmeans_single(const double *x, int64 n, int d, int k, int max_iter,
 			nearest_two(x + i * d, w->centers, k, d, &w->labels[i],
 						&w->upper[i], &w->lower[i]);
 			if (w->labels[i] != a)
+			{
+				move_point(x + i * d, d, a, w->labels[i], w);
 				changed++;
+			}
 			if ((i % KMEANS_CHECK_EVERY) == 0)
 				CHECK_FOR_INTERRUPTS();
 		}
 		if (changed == 0 && !reset)
 		{
 			*converged = true;
+			labels_exact = true;
 			break;
 		}
 	}
 	*iterations = Min(iter, max_iter);
 
+	/*
+	 * When no label changed, the labels are exact for these centroids;
+	 * otherwise (tolerance or max_iter) one exact assignment step, as
+	 * scikit-learn does, so that labels and inertia match the centroids.
+	 */
 	total = 0.0;
 	for (int64 i = 0; i < n; i++)
 	{
-		int			a = kmeans_nearest(w->centers, k, d, x + i * d);
-
-		w->labels[i] = a;
-		total += sqdist(x + i * d, w->centers + (Size) a * d, d);
+		if (!labels_exact)
+			w->labels[i] = kmeans_nearest(w->centers, k, d, x + i * d);
+		total += sqdist(x + i * d, w->centers + (Size) w->labels[i] * d, d);
 		if ((i % KMEANS_CHECK_EVERY) == 0)
 			CHECK_FOR_INTERRUPTS();
 	}

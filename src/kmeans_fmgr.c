@@ -39,8 +39,8 @@ PG_FUNCTION_INFO_V1(clv_kmeans_scan);
 PG_FUNCTION_INFO_V1(clv_cluster);
 PG_FUNCTION_INFO_V1(clv_cluster_params);
 
-/* Rows fetched from the source cursor at a time. */
-#define KMEANS_FETCH 10000
+/* Rows read between interrupt checks. */
+#define KMEANS_CHECK_ROWS 10000
 /* Sanity bounds on options. */
 #define KMEANS_MAX_FEATURES 1000
 #define KMEANS_MAX_K 10000
@@ -376,85 +376,122 @@ typedef struct KMeansData
 } KMeansData;
 
 /*
- * Reads the features through a cursor (batches of KMEANS_FETCH rows) into
- * one growing array, in the current memory context.  Rows with a NULL
- * feature are skipped and counted (NOTICE); NaN or infinite values are an
- * error naming the column, as is going past clv.kmeans_max_rows.  Must be
- * called inside SPI_connect.
+ * Rows arrive in a DestReceiver straight from the executor: no tuple is
+ * copied, each row's values go into one growing row-major array.
+ */
+typedef struct KMeansReceiver
+{
+	DestReceiver pub;
+	KMeansData *data;
+	const char *source;
+	Oid		   *types;
+	int64		cap;
+} KMeansReceiver;
+
+static void
+kmeans_receive_startup(DestReceiver *self, int operation, TupleDesc desc)
+{
+	KMeansReceiver *r = (KMeansReceiver *) self;
+
+	for (int j = 0; j < r->data->d; j++)
+	{
+		check_feature_type(desc, j, r->data->features[j]);
+		r->types[j] = getBaseType(TupleDescAttr(desc, j)->atttypid);
+	}
+}
+
+/*
+ * Rows with a NULL feature are skipped and counted; NaN or infinite values
+ * are an error naming the column, as is going past clv.kmeans_max_rows.
+ */
+static bool
+kmeans_receive_slot(TupleTableSlot *slot, DestReceiver *self)
+{
+	KMeansReceiver *r = (KMeansReceiver *) self;
+	KMeansData *data = r->data;
+	int			d = data->d;
+	double	   *row;
+
+	slot_getallattrs(slot);
+	for (int j = 0; j < d; j++)
+	{
+		if (slot->tts_isnull[j])
+		{
+			data->skipped_null++;
+			return true;
+		}
+	}
+	if (data->n >= kmeans_max_rows)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("source \"%s\" has more than %d rows, the limit clv.kmeans_max_rows",
+						r->source, kmeans_max_rows),
+				 errhint("Train on a sample, e.g. a source like 'SELECT * FROM t TABLESAMPLE SYSTEM (10) REPEATABLE (1)', or raise clv.kmeans_max_rows (about 8 * (features + 4) bytes per row).")));
+	if (data->n >= r->cap)
+	{
+		r->cap = Min(r->cap * 2, (int64) kmeans_max_rows);
+		data->x = repalloc_huge(data->x, mul_size(r->cap, sizeof(double) * d));
+	}
+	row = data->x + data->n * d;
+	for (int j = 0; j < d; j++)
+	{
+		row[j] = datum_double(slot->tts_values[j], r->types[j]);
+		if (!isfinite(row[j]))
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("feature \"%s\" contains %s", data->features[j],
+							isnan(row[j]) ? "NaN" : "an infinite value"),
+					 errhint("Filter or replace such values in a SELECT source.")));
+	}
+	data->n++;
+	if ((data->n % KMEANS_CHECK_ROWS) == 0)
+		CHECK_FOR_INTERRUPTS();
+	return true;
+}
+
+static void
+kmeans_receive_noop(DestReceiver *self)
+{
+}
+
+/*
+ * Reads the features of source into data (current memory context); a
+ * NOTICE counts the rows skipped for a NULL feature.  Must be called inside
+ * SPI_connect.
  */
 static void
 kmeans_read(const char *source, KMeansData *data)
 {
-	int			d = data->d;
-	char	   *sql = kmeans_source_sql(source, data->features, d);
-	Portal		portal;
-	int64		cap = 1024;
-	Oid		   *types = palloc(sizeof(Oid) * d);
+	KMeansReceiver r;
+	SPIExecuteOptions opts;
+	char	   *sql = kmeans_source_sql(source, data->features, data->d);
+	int			rc;
 
-	portal = SPI_cursor_open_with_args(NULL, sql, 0, NULL, NULL, NULL, true, 0);
-	for (int j = 0; j < d; j++)
-	{
-		check_feature_type(portal->tupDesc, j, data->features[j]);
-		types[j] = getBaseType(TupleDescAttr(portal->tupDesc, j)->atttypid);
-	}
+	memset(&r, 0, sizeof(r));
+	r.pub.receiveSlot = kmeans_receive_slot;
+	r.pub.rStartup = kmeans_receive_startup;
+	r.pub.rShutdown = kmeans_receive_noop;
+	r.pub.rDestroy = kmeans_receive_noop;
+	r.pub.mydest = DestNone;
+	r.data = data;
+	r.source = source;
+	r.types = palloc(sizeof(Oid) * data->d);
+	r.cap = Min(1024, (int64) kmeans_max_rows);
 
 	data->n = 0;
 	data->skipped_null = 0;
-	data->x = MemoryContextAllocHuge(CurrentMemoryContext, mul_size(cap, sizeof(double) * d));
-	for (;;)
-	{
-		SPITupleTable *tt;
+	data->x = MemoryContextAllocHuge(CurrentMemoryContext,
+									 mul_size(r.cap, sizeof(double) * data->d));
 
-		SPI_cursor_fetch(portal, true, KMEANS_FETCH);
-		if (SPI_processed == 0)
-			break;
-		tt = SPI_tuptable;
-		for (uint64 r = 0; r < SPI_processed; r++)
-		{
-			double	   *row;
-			bool		has_null = false;
-
-			if (data->n >= cap)
-			{
-				cap = Min(cap * 2, (int64) kmeans_max_rows + 1);
-				data->x = repalloc_huge(data->x, mul_size(cap, sizeof(double) * d));
-			}
-			row = data->x + data->n * d;
-			for (int j = 0; j < d; j++)
-			{
-				bool		isnull;
-				Datum		v = SPI_getbinval(tt->vals[r], tt->tupdesc, j + 1, &isnull);
-
-				if (isnull)
-				{
-					has_null = true;
-					break;
-				}
-				row[j] = datum_double(v, types[j]);
-				if (!isfinite(row[j]))
-					ereport(ERROR,
-							(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-							 errmsg("feature \"%s\" contains %s", data->features[j],
-									isnan(row[j]) ? "NaN" : "an infinite value"),
-							 errhint("Filter or replace such values in a SELECT source.")));
-			}
-			if (has_null)
-			{
-				data->skipped_null++;
-				continue;
-			}
-			if (data->n >= kmeans_max_rows)
-				ereport(ERROR,
-						(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-						 errmsg("source \"%s\" has more than %d rows, the limit clv.kmeans_max_rows",
-								source, kmeans_max_rows),
-						 errhint("Train on a sample, e.g. a source like 'SELECT * FROM t TABLESAMPLE SYSTEM (10) REPEATABLE (1)', or raise clv.kmeans_max_rows (about 8 * (features + 4) bytes per row).")));
-			data->n++;
-		}
-		SPI_freetuptable(tt);
-		CHECK_FOR_INTERRUPTS();
-	}
-	SPI_cursor_close(portal);
+	memset(&opts, 0, sizeof(opts));
+	opts.read_only = true;
+	opts.dest = &r.pub;
+	/* with a DestNone receiver a SELECT reports SPI_OK_UTILITY */
+	rc = SPI_execute_extended(sql, &opts);
+	if (rc != SPI_OK_SELECT && rc != SPI_OK_UTILITY)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("source \"%s\" is not a query returning rows", source)));
 
 	if (data->skipped_null > 0)
 		ereport(NOTICE,
