@@ -56,6 +56,9 @@ q -c "DROP TABLE IF EXISTS report_clv;
       SELECT customer_id, clv_value($P_ALL, frequency, recency, t, monetary_value, 26, 0.0018, 1) AS clv
       FROM report_all"
 csv "SELECT least(floor(clv / 5) * 5, 200) AS bin, count(*) FROM report_clv GROUP BY 1 ORDER BY 1" clv26.csv
+CLV_STATS=$(q -c "SELECT format('%s customers; median \$%s, mean \$%s, total \$%s', count(*),
+		round(percentile_cont(0.5) WITHIN GROUP (ORDER BY clv)::numeric, 2), round(avg(clv)::numeric, 2),
+		to_char(sum(clv), 'FM999,999,999')) FROM report_clv")
 
 KMEANS=no
 if has_function clv_kmeans_train && has_function clv_cluster; then
@@ -126,15 +129,19 @@ set title 'Distribution of 26-week CLV (expected revenue, discounted 10%/year), 
 set xlabel 'CLV over the next 26 weeks (US\$, bins of \$5; last bin: \$200 and more)'
 set ylabel 'customers (log scale)'; set logscale y; set grid
 set style fill solid 0.8 border rgb 'white'; set boxwidth 5; set xrange [-2.5:207.5]
+set label '$CLV_STATS' at graph 0.97, graph 0.93 right
 plot '$OUT/clv26.csv' using (\$1 + 2.5):2 with boxes lc rgb '#1f77b4' notitle
 GP
 
 if [ "$KMEANS" = yes ]; then
+	CLUSTERS=$(cut -d, -f4 "$OUT/kmeans.csv" | sort -un | tr '\n' ' ')
 	gp kmeans.png <<GP
-set title 'K-Means segments (k = 4) of repeat customers: frequency, recency, log spend'
+set title 'K-Means segments (k = 4) of the repeat customers, on frequency, recency and log spend'
 set xlabel 'recency (weeks from first to last purchase)'; set ylabel 'mean spend per repeat purchase (US\$, log scale)'
-set logscale y; set grid; set key outside right
-plot for [k=0:7] '$OUT/kmeans.csv' using (\$4 == k ? \$1 : 1/0):3:(0.4 + \$2 * 0.15) with points pt 7 ps variable title sprintf('cluster %d', k)
+set logscale y; set grid; set key outside right title 'point size ~ frequency'
+set linetype 1 lc rgb '#1f77b4'; set linetype 2 lc rgb '#d62728'; set linetype 3 lc rgb '#2ca02c'
+set linetype 4 lc rgb '#9467bd'; set linetype 5 lc rgb '#ff7f0e'; set linetype 6 lc rgb '#8c564b'
+plot for [c in "$CLUSTERS"] '$OUT/kmeans.csv' using (\$4 == c + 0 ? \$1 : 1/0):3:(0.4 + (\$2 > 25 ? 25 : \$2) * 0.08) with points pt 7 ps variable title sprintf('cluster %s', c)
 GP
 fi
 
