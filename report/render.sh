@@ -7,6 +7,7 @@
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 OUT=$ROOT/report/out
+export PGOPTIONS="${PGOPTIONS:-} -c client_min_messages=warning"
 mkdir -p "$OUT"
 rm -f "$OUT"/*.png "$OUT"/*.csv "$OUT"/index.html
 
