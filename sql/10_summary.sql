@@ -128,6 +128,14 @@ SELECT (clv_summary(at, amount, '2020-01-31', 'day')).first_purchase
 FROM (VALUES ('2019-12-31 23:30+00'::timestamptz, 1.0)) v(at, amount);
 SET TimeZone = 'UTC';
 
+-- As a window function: a running summary per order (the final function runs
+-- on a state that keeps growing; same-day rows merge as they arrive).
+SELECT d, (clv_summary(d, a, '2020-12-31', 'day') OVER w).frequency,
+       (clv_summary(d, a, '2020-12-31', 'day') OVER w).monetary_value
+FROM (VALUES ('2020-01-05'::date, 5.0), ('2020-01-01', 1), ('2020-01-03', 3),
+             ('2020-01-03', 4), ('2020-01-02', 2)) v(d, a)
+WINDOW w AS (ORDER BY d, a ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW);
+
 -- Bad input: each a clear error naming the value.
 SELECT clv_summary(at, amount, '2020-01-31', 'fortnight') FROM summary_rules;
 SELECT clv_summary(at, 'NaN', '2020-01-31') FROM summary_rules;

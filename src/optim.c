@@ -22,6 +22,14 @@
 
 #define CLV_MAX_STARTS 4
 
+/*
+ * Above this many unique rows, each start is first optimised on a
+ * systematic subsample of about CLV_SUBSAMPLE_ROWS rows (cheap), and the
+ * full data only polish from there: far fewer passes over the big array.
+ */
+#define CLV_SUBSAMPLE_MIN 40000
+#define CLV_SUBSAMPLE_ROWS 10000
+
 typedef struct FitProblem
 {
 	ClvModelKind kind;
@@ -363,6 +371,8 @@ clv_fit(ClvModelKind kind, const ClvObs *obs, size_t nobs,
 	int			total_iter = 0;
 	gsl_vector *volatile x = NULL;
 	char		buf[160];
+	ClvObs	   *sub = NULL;
+	FitProblem	sub_fp;
 
 	memset(res, 0, sizeof(*res));
 	for (int i = 0; i < CLV_MAX_PARAMS; i++)
@@ -384,6 +394,23 @@ clv_fit(ClvModelKind kind, const ClvObs *obs, size_t nobs,
 	}
 	nstarts = clv_fit_starts(kind, obs, nobs, starts, CLV_MAX_STARTS);
 
+	/* rows are ordered by frequency and t: every k-th row spans them all */
+	if (nobs >= CLV_SUBSAMPLE_MIN)
+	{
+		size_t		k = nobs / CLV_SUBSAMPLE_ROWS;
+		size_t		nsub = 0;
+
+		sub = palloc(mul_size(nobs / k + 1, sizeof(ClvObs)));
+		for (size_t i = 0; i < nobs; i += k)
+			sub[nsub++] = obs[i];
+		sub_fp = fp;
+		sub_fp.obs = sub;
+		sub_fp.nobs = nsub;
+		sub_fp.wsum = 0;
+		for (size_t i = 0; i < nsub; i++)
+			sub_fp.wsum += sub[i].w;
+	}
+
 	x = gsl_vector_alloc(fp.np);
 	if (x == NULL)
 		elog(ERROR, "out of memory allocating the parameter vector");
@@ -396,6 +423,8 @@ clv_fit(ClvModelKind kind, const ClvObs *obs, size_t nobs,
 
 			for (int i = 0; i < fp.np; i++)
 				gsl_vector_set(x, i, log(starts[k][i]));
+			if (sub)
+				total_iter += minimise(&sub_fp, x, opt, &conv);
 			total_iter += minimise(&fp, x, opt, &conv);
 			f = fit_objective(x, &fp, NULL);
 			if (isfinite(f) && (f < best_f || (conv && !best_conv)))
@@ -413,6 +442,8 @@ clv_fit(ClvModelKind kind, const ClvObs *obs, size_t nobs,
 		gsl_vector_free(x);
 	}
 	PG_END_TRY();
+	if (sub)
+		pfree(sub);
 
 	res->iterations = total_iter;
 	if (best_start < 0)

@@ -115,25 +115,6 @@ grad_check(ClvModelKind kind, const double *p, const ClvObs *o, size_t n, const 
 }
 
 static void
-fit_check(ClvModelKind kind, const ClvObs *o, size_t n, const double *want,
-		  const double *tol, double want_ll, const char *name)
-{
-	ClvFitOptions opt = {0.0, 1000, 1e-7};
-	ClvFitResult res;
-	char		buf[160];
-	const ClvModelInfo *mi = clv_model_info(kind);
-
-	(void) clv_fit;				/* the optimizer needs PostgreSQL; see SQL tests */
-	(void) opt;
-	(void) res;
-	(void) mi;
-	(void) want;
-	(void) tol;
-	snprintf(buf, sizeof buf, "%s", name);
-	(void) want_ll;
-}
-
-static void
 predictions(void)
 {
 	double		bg[4] = {0.2425945, 4.4136019, 0.7929199, 2.4258881};
