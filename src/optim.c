@@ -477,33 +477,50 @@ clv_fit(ClvModelKind kind, const ClvObs *obs, size_t nobs,
 		elog(ERROR, "out of memory allocating the parameter vector");
 	PG_TRY();
 	{
-		for (int k = 0; k < nstarts && !best_conv; k++)
+		/*
+		 * With a subsample, each start gets the cheap treatment (subsample
+		 * fit, Newton on the full data); the full-data BFGS runs only once,
+		 * from the best point, if no start converged that way.
+		 */
+		for (int k = 0; k <= nstarts && !best_conv; k++)
 		{
 			bool		conv = false;
 			double		f;
 
-			for (int i = 0; i < fp.np; i++)
-				gsl_vector_set(x, i, log(starts[k][i]));
-			if (sub)
+			if (k == nstarts)
 			{
-				double		h[CLV_MAX_PARAMS * CLV_MAX_PARAMS],
-							lp[CLV_MAX_PARAMS];
-
-				total_iter += minimise(&sub_fp, x, opt, &conv);
+				if (!sub || best_start < 0)
+					break;
 				for (int i = 0; i < fp.np; i++)
-					lp[i] = gsl_vector_get(x, i);
-				conv = false;
-				if (numerical_hessian(&sub_fp, lp, h) && cholesky(h, fp.np))
-					total_iter += newton_polish(&fp, x, h, opt, &conv);
-			}
-			if (!conv)
+					gsl_vector_set(x, i, best[i]);
 				total_iter += minimise(&fp, x, opt, &conv);
+			}
+			else
+			{
+				for (int i = 0; i < fp.np; i++)
+					gsl_vector_set(x, i, log(starts[k][i]));
+				if (sub)
+				{
+					double		h[CLV_MAX_PARAMS * CLV_MAX_PARAMS],
+								lp[CLV_MAX_PARAMS];
+
+					total_iter += minimise(&sub_fp, x, opt, &conv);
+					for (int i = 0; i < fp.np; i++)
+						lp[i] = gsl_vector_get(x, i);
+					conv = false;
+					if (numerical_hessian(&sub_fp, lp, h) && cholesky(h, fp.np))
+						total_iter += newton_polish(&fp, x, h, opt, &conv);
+				}
+				else
+					total_iter += minimise(&fp, x, opt, &conv);
+			}
 			f = fit_objective(x, &fp, NULL);
 			if (isfinite(f) && (f < best_f || (conv && !best_conv)))
 			{
 				best_f = f;
 				best_conv = conv;
-				best_start = k;
+				if (k < nstarts)
+					best_start = k;
 				for (int i = 0; i < fp.np; i++)
 					best[i] = gsl_vector_get(x, i);
 			}
