@@ -39,6 +39,14 @@ typedef struct ClvTrainResult
 extern const ClvModelInfo *clv_lookup_model(const char *name, bool want_spend);
 
 /*
+ * Validates one customer's frequency, recency, t for transaction model tx
+ * (may be NULL): 22023 naming the values (non-finite, negative, recency > t,
+ * BG/BB not whole or inconsistent).  source, if not NULL, goes in the DETAIL.
+ */
+extern void clv_validate_customer(const ClvModelInfo *tx, double x, double rec,
+								  double T, const char *source);
+
+/*
  * Parses the options jsonb (time_unit, penalizer, max_iterations,
  * tolerance); unknown keys are 22023 listing the valid ones.  NULL options
  * give the defaults.
