@@ -101,7 +101,7 @@ SELECT version, n_customers FROM clv_model('train_cdnow_bgnbd');
 -- Dropping one version, then all of them.
 SELECT clv_drop_model('train_cdnow_bgnbd', 2);
 SELECT version FROM clv_model('train_cdnow_bgnbd');
-SELECT clv_train('train_cdnow_bgnbd', 'train_cdnow', 'bgnbd', NULL) IS NOT NULL AS trained;
+SELECT version FROM clv_train('train_cdnow_bgnbd', 'train_cdnow', 'bgnbd', NULL);
 SELECT clv_drop_model('train_cdnow_bgnbd');
 SELECT count(*) FROM clv_models WHERE name = 'train_cdnow_bgnbd';
 SELECT clv_drop_model('train_cdnow_bgnbd');
@@ -130,11 +130,25 @@ SELECT clv_train('train_bad', 'SELECT * FROM train_cdnow WHERE false');
 SELECT clv_train('train_bad', 'SELECT frequency, recency, t, monetary_value FROM train_cdnow WHERE frequency = 0', NULL, 'gamma_gamma');
 SELECT count(*) AS bad_models FROM clv_models WHERE name = 'train_bad';
 
--- Nobody repeats: the transaction model cannot identify its parameters;
--- whatever the fit does it must say so (error, or a stored model with
--- converged = false and a WARNING), never a silent good-looking model.
-SELECT clv_train('train_norepeat', 'SELECT 0::float8 AS frequency, 0::float8 AS recency, t FROM train_cdnow', 'bgnbd', NULL) IS NOT NULL AS stored;
-SELECT name, converged, diagnostics IS NOT NULL AS has_diagnostics FROM clv_models WHERE name = 'train_norepeat';
+-- Nobody repeats: the transaction model cannot identify its parameters.
+-- The model is stored (the evidence is kept) but with a WARNING and flags,
+-- never as a silent good-looking model.
+SELECT version FROM clv_train('train_norepeat', 'SELECT 0::float8 AS frequency, 0::float8 AS recency, t FROM train_cdnow', 'bgnbd', NULL);
+SELECT version FROM clv_train('train_norepeat', 'SELECT 0::float8 AS frequency, 0::float8 AS recency, t FROM train_cdnow', 'pareto_nbd', NULL);
+SELECT version, transaction_model, diagnostics->'flags' AS flags FROM clv_models WHERE name = 'train_norepeat' ORDER BY version;
+
+-- Flags of good fits: the published BG/NBD has a = 0.79 < 1 (noted, no
+-- warning: finite horizons are fine); a Gamma-Gamma fit with q <= 1 (here
+-- pulled there by a strong penalizer on few customers) warns.
+SELECT version, diagnostics->'flags' AS flags FROM clv_train('train_flags', 'train_cdnow', 'bgnbd', NULL);
+SELECT version, diagnostics->'flags' AS flags, round((params->>'q')::numeric, 2) AS q
+FROM clv_train('train_flags', 'SELECT * FROM train_cdnow WHERE customer_id <= 1500', NULL, 'gamma_gamma',
+			   '{"penalizer": 0.01}');
+
+-- Non-convergence: too few iterations.  Stored with converged = false and a
+-- WARNING with a HINT.
+SELECT version, converged, diagnostics->'flags' AS flags
+FROM clv_train('train_flags', 'train_cdnow', 'pareto_nbd', NULL, '{"max_iterations": 2}');
 
 SELECT clv_drop_model(name) FROM (SELECT DISTINCT name FROM clv_models WHERE name LIKE 'train\_%') AS m ORDER BY name;
 DROP TABLE train_cbs_raw, train_cdnow, train_donations_raw, train_donations;

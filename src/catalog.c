@@ -11,6 +11,8 @@
  */
 #include "postgres.h"
 
+#include <math.h>
+
 #include "access/htup_details.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
@@ -20,6 +22,7 @@
 #include "utils/lsyscache.h"
 #include "utils/snapmgr.h"
 
+#include "btyd_json.h"
 #include "catalog.h"
 #include "fit.h"
 
@@ -46,6 +49,71 @@ clv_catalog_table(FunctionCallInfo fcinfo)
 	if (nspname == NULL)
 		elog(ERROR, "cache lookup failed for namespace %u", nsp);
 	return quote_qualified_identifier(nspname, "clv_models");
+}
+
+/*
+ * Machine-readable flags of a training, stored as diagnostics->'flags' next
+ * to the fit messages, so that bad models can be found with a query such as
+ * WHERE diagnostics->'flags' ? 'q_le_1'.  The fit path warns about models
+ * that did not converge (stuck at the start values counts as that) and
+ * about q <= 1; it does not warn about a singular information matrix, which
+ * is what a source where nobody repeats produces (the optimiser "converges"
+ * to a degenerate, unidentified point), so that warning is raised here.
+ * Stuck estimates are recognised by the fit message of optim.c.
+ */
+static Jsonb *
+clv_train_flags(const ClvTrainResult *res)
+{
+	StringInfoData arr;
+	StringInfoData obj;
+	bool		first = true;
+
+	initStringInfo(&arr);
+	appendStringInfoChar(&arr, '[');
+	for (int m = 0; m < 2; m++)
+	{
+		const ClvModelInfo *mi = m == 0 ? res->tx_model : res->spend_model;
+		const ClvFitResult *fr = m == 0 ? &res->tx : &res->spend;
+		const char *flags[5];
+		int			nflags = 0;
+		bool		singular = false;
+
+		if (mi == NULL)
+			continue;
+		for (int i = 0; i < mi->nparams; i++)
+			singular |= isnan(fr->std_errors[i]);
+		if (!fr->converged)
+			flags[nflags++] = "not_converged";
+		if (strstr(fr->message, "stuck at their start values"))
+			flags[nflags++] = "stuck_at_start";
+		if (singular)
+			flags[nflags++] = "singular_information";
+		if ((mi->kind == CLV_MODEL_BGNBD || mi->kind == CLV_MODEL_MBGNBD) &&
+			fr->params[2] <= 1.0)
+			flags[nflags++] = "a_le_1";
+		if (mi->kind == CLV_MODEL_GAMMA_GAMMA && fr->params[1] <= 1.0)
+			flags[nflags++] = "q_le_1";
+
+		for (int i = 0; i < nflags; i++)
+		{
+			appendStringInfo(&arr, "%s\"%s\"", first ? "" : ", ", flags[i]);
+			first = false;
+		}
+		if (singular && fr->converged)
+			ereport(WARNING,
+					(errmsg("the %s parameters are not identified by the data (singular information matrix)",
+							mi->name),
+					 errdetail("The fit reports: %s.", fr->message),
+					 errhint("Check that some customers in the source repeat and that the "
+							 "time_unit fits the data, or try a penalizer (options {\"penalizer\": 0.001}).")));
+	}
+	appendStringInfoChar(&arr, ']');
+
+	initStringInfo(&obj);
+	appendStringInfoChar(&obj, '{');
+	clv_json_raw(&obj, "flags", arr.data);
+	appendStringInfoChar(&obj, '}');
+	return clv_json_finish(&obj);
 }
 
 /* Text argument as a C string, or NULL for an SQL NULL. */
@@ -84,10 +152,11 @@ clv_train(PG_FUNCTION_ARGS)
 	int			ret;
 	Oid			lock_types[2] = {INT4OID, TEXTOID};
 	Datum		lock_values[2];
-	Oid			types[13] = {TEXTOID, TEXTOID, TEXTOID, JSONBOID, JSONBOID,
-		JSONBOID, INT8OID, BOOLOID, INT4OID, TEXTOID, TEXTOID, JSONBOID, JSONBOID};
-	Datum		values[13];
-	char		nulls[13];
+	Oid			types[14] = {TEXTOID, TEXTOID, TEXTOID, JSONBOID, JSONBOID,
+		JSONBOID, INT8OID, BOOLOID, INT4OID, TEXTOID, TEXTOID, JSONBOID, JSONBOID,
+	JSONBOID};
+	Datum		values[14];
+	char		nulls[14];
 
 	if (PG_ARGISNULL(0))
 		ereport(ERROR,
@@ -104,6 +173,11 @@ clv_train(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("model name must not be empty")));
+	if (clv_name_is_json(name))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("invalid model name \"%s\"", name),
+				 errdetail("Model names cannot start with \"{\" or \"[\": such text is read as inline params by the prediction functions.")));
 
 	if (get_call_result_type(fcinfo, NULL, &rettupdesc) != TYPEFUNC_COMPOSITE)
 		elog(ERROR, "clv_train must return the row type clv_models");
@@ -135,6 +209,7 @@ clv_train(PG_FUNCTION_ARGS)
 	values[10] = CStringGetTextDatum(source);
 	values[11] = JsonbPGetDatum(clv_result_options_jsonb(&res));
 	values[12] = JsonbPGetDatum(clv_result_diagnostics_jsonb(&res));
+	values[13] = JsonbPGetDatum(clv_train_flags(&res));
 
 	table = clv_catalog_table(fcinfo);
 	sql = psprintf("INSERT INTO %s (name, version, kind, transaction_model,"
@@ -142,7 +217,7 @@ clv_train(PG_FUNCTION_ARGS)
 				   " n_customers, converged, iterations, time_unit, source,"
 				   " options, diagnostics)"
 				   " SELECT $1, coalesce(max(version), 0) + 1, 'btyd',"
-				   " $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13"
+				   " $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13 || $14"
 				   " FROM %s WHERE name = $1"
 				   " RETURNING *", table, table);
 
@@ -163,7 +238,7 @@ clv_train(PG_FUNCTION_ARGS)
 	if (ret != SPI_OK_SELECT)
 		elog(ERROR, "SPI_execute_with_args failed: %s", SPI_result_code_string(ret));
 
-	ret = SPI_execute_with_args(sql, 13, types, values, nulls, false, 0);
+	ret = SPI_execute_with_args(sql, 14, types, values, nulls, false, 0);
 	if (ret != SPI_OK_INSERT_RETURNING || SPI_processed != 1)
 		elog(ERROR, "SPI_execute_with_args failed: %s", SPI_result_code_string(ret));
 
@@ -257,6 +332,20 @@ clv_catalog_load_spec(FunctionCallInfo fcinfo, const char *name,
 	SPI_finish();
 }
 
+/*
+ * An untyped literal such as '{"r": 0.24, ...}' resolves to the name-based
+ * overload (PostgreSQL prefers text for unknown literals), so text that is
+ * a JSON object or array is taken as inline params instead of a name; model
+ * names cannot start with '{' or '[' (clv_train refuses them).
+ */
+bool
+clv_name_is_json(const char *name)
+{
+	while (*name == ' ' || *name == '\t' || *name == '\n' || *name == '\r')
+		name++;
+	return *name == '{' || *name == '[';
+}
+
 /* Zero-filled first so that the keys compare with memcmp, padding included. */
 static void
 clv_snapshot_key(ClvSnapshotKey *key)
@@ -295,7 +384,8 @@ clv_catalog_spec(FunctionCallInfo fcinfo)
 	{
 		if (entry->namelen == len && memcmp(entry->name, VARDATA_ANY(name), len) == 0)
 		{
-			if (memcmp(&entry->seen, &now, sizeof(now)) != 0)
+			if (memcmp(&entry->seen, &now, sizeof(now)) != 0 &&
+				!clv_name_is_json(entry->name))
 			{
 				clv_catalog_load_spec(fcinfo, entry->name, &entry->spec);
 				entry->seen = now;
@@ -310,7 +400,12 @@ clv_catalog_spec(FunctionCallInfo fcinfo)
 	entry->namelen = len;
 	memcpy(entry->name, VARDATA_ANY(name), len);
 	entry->name[len] = '\0';
-	clv_catalog_load_spec(fcinfo, entry->name, &entry->spec);
+	if (clv_name_is_json(entry->name))
+		clv_spec_from_jsonb(DatumGetJsonbP(DirectFunctionCall1(jsonb_in,
+															   CStringGetDatum(entry->name))),
+							&entry->spec);
+	else
+		clv_catalog_load_spec(fcinfo, entry->name, &entry->spec);
 	entry->seen = now;
 
 	entry->next = (ClvCachedModel *) fcinfo->flinfo->fn_extra;

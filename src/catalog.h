@@ -23,9 +23,13 @@
 /*
  * The spec of the newest version of the model named by argument 0 of the
  * calling SQL function, cached in fcinfo->flinfo->fn_extra for the rest of
- * the query.  Errors: 42704 unknown name, 42809 not a BTYD model.
+ * the query.  Text that is a JSON object is parsed as inline params.
+ * Errors: 42704 unknown name, 42809 not a BTYD model.
  */
 extern const ClvModelSpec *clv_catalog_spec(FunctionCallInfo fcinfo);
+
+/* Whether a "name" argument is really inline params (a JSON literal). */
+extern bool clv_name_is_json(const char *name);
 
 /*
  * The schema-qualified, quoted name of the catalog table, found in the
