@@ -41,7 +41,7 @@ kmeans_alloc(int64 n, Size sz)
 	return MemoryContextAllocHuge(CurrentMemoryContext, bytes);
 }
 
-static inline double
+static pg_attribute_always_inline double
 sqdist(const double *a, const double *b, int d)
 {
 	double		s = 0.0;
@@ -135,8 +135,8 @@ kmeans_unscale_value(KMeansScaling method, double v, double center, double scale
 }
 
 /* Index of the nearest centroid; ties go to the lower index. */
-int
-kmeans_nearest(const double *centroids, int k, int d, const double *point)
+static pg_attribute_always_inline int
+nearest_one(const double *centroids, int k, int d, const double *point)
 {
 	int			best = 0;
 	double		bestd = DBL_MAX;
@@ -154,6 +154,12 @@ kmeans_nearest(const double *centroids, int k, int d, const double *point)
 	return best;
 }
 
+int
+kmeans_nearest(const double *centroids, int k, int d, const double *point)
+{
+	return nearest_one(centroids, k, d, point);
+}
+
 /*
  * Greedy k-means++ (Arthur & Vassilvitskii 2007, as in scikit-learn): each
  * new centre is the best of 2 + floor(ln k) candidates drawn with
@@ -162,7 +168,7 @@ kmeans_nearest(const double *centroids, int k, int d, const double *point)
  * at distance zero is never drawn, so if the potential reaches zero before
  * k centres are chosen the data have fewer than k distinct points.
  */
-static bool
+static pg_attribute_always_inline bool
 kmeans_plusplus(const double *x, int64 n, int d, int k, gsl_rng *rng,
 				double *centers, double *closest, double *cand, double *best,
 				double *cumsum)
@@ -260,11 +266,13 @@ typedef struct KMeansWork
 
 /*
  * Exact nearest and second-nearest centroid of one point: the full scan
- * Hamerly's algorithm falls back to when the bounds do not decide.
+ * Hamerly's algorithm falls back to when the bounds do not decide.  The
+ * distance to centroid "known" (its exact squared distance known_d2) is
+ * not computed again; known = -1 when there is none.
  */
-static inline void
+static pg_attribute_always_inline void
 nearest_two(const double *p, const double *centers, int k, int d,
-			int *a, double *d1, double *d2)
+			int known, double known_d2, int *a, double *d1, double *d2)
 {
 	double		b1 = DBL_MAX,
 				b2 = DBL_MAX;
@@ -272,7 +280,8 @@ nearest_two(const double *p, const double *centers, int k, int d,
 
 	for (int c = 0; c < k; c++)
 	{
-		double		dd = sqdist(p, centers + (Size) c * d, d);
+		double		dd = (c == known) ? known_d2 :
+			sqdist(p, centers + (Size) c * d, d);
 
 		if (dd < b1)
 		{
@@ -289,7 +298,7 @@ nearest_two(const double *p, const double *centers, int k, int d,
 }
 
 /* Per-cluster sums and counts from scratch (then kept up to date). */
-static void
+static pg_attribute_always_inline void
 cluster_sums(const double *x, int64 n, int d, int k, KMeansWork *w)
 {
 	memset(w->sums, 0, sizeof(double) * k * d);
@@ -306,7 +315,7 @@ cluster_sums(const double *x, int64 n, int d, int k, KMeansWork *w)
 }
 
 /* A point changes cluster: the sums follow, so no pass over all points. */
-static inline void
+static pg_attribute_always_inline void
 move_point(const double *p, int d, int from, int to, KMeansWork *w)
 {
 	double	   *sf = w->sums + (Size) from * d;
@@ -327,7 +336,7 @@ move_point(const double *p, int d, int from, int to, KMeansWork *w)
  * point farthest from its own centroid, as scikit-learn does; the caller
  * then resets the bounds.
  */
-static bool
+static pg_attribute_always_inline bool
 update_centers(const double *x, int64 n, int d, int k, KMeansWork *w)
 {
 	bool		relocated = false;
@@ -381,7 +390,7 @@ update_centers(const double *x, int64 n, int d, int k, KMeansWork *w)
  * max_iter.  Ends with an exact assignment step so that labels and inertia
  * belong to the final centroids.
  */
-static bool
+static pg_attribute_always_inline bool
 kmeans_single(const double *x, int64 n, int d, int k, int max_iter,
 			  double tol_abs, gsl_rng *rng, KMeansWork *w,
 			  double *inertia, int *iterations, bool *converged)
@@ -396,7 +405,7 @@ kmeans_single(const double *x, int64 n, int d, int k, int max_iter,
 
 	for (int64 i = 0; i < n; i++)
 	{
-		nearest_two(x + i * d, w->centers, k, d, &w->labels[i],
+		nearest_two(x + i * d, w->centers, k, d, -1, 0.0, &w->labels[i],
 					&w->upper[i], &w->lower[i]);
 		if ((i % KMEANS_CHECK_EVERY) == 0)
 			CHECK_FOR_INTERRUPTS();
@@ -453,7 +462,8 @@ kmeans_single(const double *x, int64 n, int d, int k, int max_iter,
 		for (int64 i = 0; i < n; i++)
 		{
 			int			a = w->labels[i];
-			double		bound;
+			double		bound,
+						own;
 
 			if (reset)
 			{
@@ -468,10 +478,11 @@ kmeans_single(const double *x, int64 n, int d, int k, int max_iter,
 			bound = Max(w->half[a], w->lower[i]);
 			if (w->upper[i] <= bound)
 				continue;
-			w->upper[i] = sqrt(sqdist(x + i * d, w->centers + (Size) a * d, d));
+			own = sqdist(x + i * d, w->centers + (Size) a * d, d);
+			w->upper[i] = sqrt(own);
 			if (w->upper[i] <= bound)
 				continue;
-			nearest_two(x + i * d, w->centers, k, d, &w->labels[i],
+			nearest_two(x + i * d, w->centers, k, d, a, own, &w->labels[i],
 						&w->upper[i], &w->lower[i]);
 			if (w->labels[i] != a)
 			{
@@ -499,7 +510,7 @@ kmeans_single(const double *x, int64 n, int d, int k, int max_iter,
 	for (int64 i = 0; i < n; i++)
 	{
 		if (!labels_exact)
-			w->labels[i] = kmeans_nearest(w->centers, k, d, x + i * d);
+			w->labels[i] = nearest_one(w->centers, k, d, x + i * d);
 		total += sqdist(x + i * d, w->centers + (Size) w->labels[i] * d, d);
 		if ((i % KMEANS_CHECK_EVERY) == 0)
 			CHECK_FOR_INTERRUPTS();
@@ -603,9 +614,46 @@ kmeans_fit(const double *x, int64 n, int d, const KMeansParams *params,
 			double		inertia;
 			int			iters;
 			bool		conv;
+			bool		found;
 
-			if (!kmeans_single(x, n, d, k, params->max_iter, tol_abs, rng,
-							   &w, &inertia, &iters, &conv))
+			/*
+			 * One copy of the restart per small dimension, so that the
+			 * distance loops are unrolled for a compile-time d.
+			 */
+#define KMEANS_SINGLE(D) kmeans_single(x, n, (D), k, params->max_iter, \
+									   tol_abs, rng, &w, &inertia, &iters, &conv)
+			switch (d)
+			{
+				case 1:
+					found = KMEANS_SINGLE(1);
+					break;
+				case 2:
+					found = KMEANS_SINGLE(2);
+					break;
+				case 3:
+					found = KMEANS_SINGLE(3);
+					break;
+				case 4:
+					found = KMEANS_SINGLE(4);
+					break;
+				case 5:
+					found = KMEANS_SINGLE(5);
+					break;
+				case 6:
+					found = KMEANS_SINGLE(6);
+					break;
+				case 7:
+					found = KMEANS_SINGLE(7);
+					break;
+				case 8:
+					found = KMEANS_SINGLE(8);
+					break;
+				default:
+					found = KMEANS_SINGLE(d);
+					break;
+			}
+#undef KMEANS_SINGLE
+			if (!found)
 			{
 				status = KMEANS_TOO_FEW_DISTINCT;
 				break;
