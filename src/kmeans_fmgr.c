@@ -302,7 +302,14 @@ kmeans_source_sql(const char *source, char **features, int d)
 		appendStringInfo(&sql, "%ss.%s", j ? ", " : "", quote_identifier(features[j]));
 
 	if (source_is_query(source))
-		appendStringInfo(&sql, " FROM (%s) AS s", source);
+	{
+		/* a trailing semicolon, as typed in psql, would end the subquery */
+		int			len = strlen(source);
+
+		while (len > 0 && (source[len - 1] == ';' || isspace((unsigned char) source[len - 1])))
+			len--;
+		appendStringInfo(&sql, " FROM (%.*s) AS s", len, source);
+	}
 	else
 	{
 		List	   *names = stringToQualifiedNameList(source);
