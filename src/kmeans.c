@@ -314,7 +314,7 @@ typedef struct KMeansWork
 	double	   *upper;			/* n */
 	double	   *lower;			/* n */
 	int		   *labels;			/* n */
-	double	   *buf[4];			/* n each: seeding scratch */
+	double	   *buf[2];			/* n each: seeding scratch */
 } KMeansWork;
 
 /*
@@ -445,8 +445,9 @@ kmeans_single(const double *x, int64 n, int d, int k, int max_iter,
 	int			iter;
 	double		total;
 
+	/* the bounds are not in use yet: they serve as seeding scratch */
 	if (!kmeans_plusplus(x, n, d, k, rng, w->centers, w->buf[0], w->buf[1],
-						 w->buf[2], w->buf[3]))
+						 w->upper, w->lower))
 		return false;
 
 	for (int64 i = 0; i < n; i++)
@@ -675,7 +676,7 @@ kmeans_fit(const double *x, int64 n, int d, const KMeansParams *params,
 	w.upper = kmeans_alloc(n, sizeof(double));
 	w.lower = kmeans_alloc(n, sizeof(double));
 	w.labels = kmeans_alloc(n, sizeof(int));
-	for (int b = 0; b < 4; b++)
+	for (int b = 0; b < lengthof(w.buf); b++)
 		w.buf[b] = kmeans_alloc(n, sizeof(double));
 
 	memset(fit, 0, sizeof(*fit));
@@ -730,7 +731,7 @@ kmeans_fit(const double *x, int64 n, int d, const KMeansParams *params,
 	}
 	PG_END_TRY();
 
-	for (int b = 0; b < 4; b++)
+	for (int b = 0; b < lengthof(w.buf); b++)
 		pfree(w.buf[b]);
 	pfree(w.upper);
 	pfree(w.lower);
