@@ -21,6 +21,10 @@
 #include <float.h>
 #include <math.h>
 
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
+
 #include <gsl/gsl_randist.h>
 #include <gsl/gsl_rng.h>
 
@@ -41,19 +45,67 @@ kmeans_alloc(int64 n, Size sz)
 	return MemoryContextAllocHuge(CurrentMemoryContext, bytes);
 }
 
+/*
+ * Branch-free minimum and maximum (minsd/maxsd on x86-64, where compilers
+ * will not if-convert the plain comparison without -ffinite-math-only).
+ * Same result as the comparison: the second argument when either is NaN.
+ */
 static inline double
+dmin(double a, double b)
+{
+#ifdef __SSE2__
+	return _mm_cvtsd_f64(_mm_min_sd(_mm_set_sd(a), _mm_set_sd(b)));
+#else
+	return (a < b) ? a : b;
+#endif
+}
+
+static inline double
+dmax(double a, double b)
+{
+#ifdef __SSE2__
+	return _mm_cvtsd_f64(_mm_max_sd(_mm_set_sd(a), _mm_set_sd(b)));
+#else
+	return (a > b) ? a : b;
+#endif
+}
+
+/*
+ * Squared Euclidean distance.  Written out for d <= 8: callers are
+ * specialised for a compile-time d (kmeans_restart), and compilers do not
+ * completely unroll a loop at -O2; summation order is that of the loop.
+ */
+#define SQ(j) ((a[j] - b[j]) * (a[j] - b[j]))
+static pg_attribute_always_inline double
 sqdist(const double *a, const double *b, int d)
 {
 	double		s = 0.0;
 
-	for (int j = 0; j < d; j++)
+	switch (d)
 	{
-		double		t = a[j] - b[j];
-
-		s += t * t;
+		case 1:
+			return SQ(0);
+		case 2:
+			return SQ(0) + SQ(1);
+		case 3:
+			return SQ(0) + SQ(1) + SQ(2);
+		case 4:
+			return SQ(0) + SQ(1) + SQ(2) + SQ(3);
+		case 5:
+			return SQ(0) + SQ(1) + SQ(2) + SQ(3) + SQ(4);
+		case 6:
+			return SQ(0) + SQ(1) + SQ(2) + SQ(3) + SQ(4) + SQ(5);
+		case 7:
+			return SQ(0) + SQ(1) + SQ(2) + SQ(3) + SQ(4) + SQ(5) + SQ(6);
+		case 8:
+			return SQ(0) + SQ(1) + SQ(2) + SQ(3) + SQ(4) + SQ(5) + SQ(6) + SQ(7);
+		default:
+			for (int j = 0; j < d; j++)
+				s += SQ(j);
+			return s;
 	}
-	return s;
 }
+#undef SQ
 
 /*
  * Scaling is fitted on the training data and stored with the model, so that
@@ -135,8 +187,8 @@ kmeans_unscale_value(KMeansScaling method, double v, double center, double scale
 }
 
 /* Index of the nearest centroid; ties go to the lower index. */
-int
-kmeans_nearest(const double *centroids, int k, int d, const double *point)
+static pg_attribute_always_inline int
+nearest_one(const double *centroids, int k, int d, const double *point)
 {
 	int			best = 0;
 	double		bestd = DBL_MAX;
@@ -154,6 +206,12 @@ kmeans_nearest(const double *centroids, int k, int d, const double *point)
 	return best;
 }
 
+int
+kmeans_nearest(const double *centroids, int k, int d, const double *point)
+{
+	return nearest_one(centroids, k, d, point);
+}
+
 /*
  * Greedy k-means++ (Arthur & Vassilvitskii 2007, as in scikit-learn): each
  * new centre is the best of 2 + floor(ln k) candidates drawn with
@@ -162,7 +220,7 @@ kmeans_nearest(const double *centroids, int k, int d, const double *point)
  * at distance zero is never drawn, so if the potential reaches zero before
  * k centres are chosen the data have fewer than k distinct points.
  */
-static bool
+static pg_attribute_always_inline bool
 kmeans_plusplus(const double *x, int64 n, int d, int k, gsl_rng *rng,
 				double *centers, double *closest, double *cand, double *best,
 				double *cumsum)
@@ -252,17 +310,20 @@ typedef struct KMeansWork
 	int64	   *counts;			/* k */
 	double	   *move;			/* k: distance each centroid moved */
 	double	   *half;			/* k: half distance to nearest other centroid */
+	double	   *drop;			/* k: how far the lower bounds fall */
 	double	   *upper;			/* n */
 	double	   *lower;			/* n */
 	int		   *labels;			/* n */
-	double	   *buf[4];			/* n each: seeding scratch */
+	double	   *buf[2];			/* n each: seeding scratch */
 } KMeansWork;
 
 /*
  * Exact nearest and second-nearest centroid of one point: the full scan
- * Hamerly's algorithm falls back to when the bounds do not decide.
+ * Hamerly's algorithm falls back to when the bounds do not decide.  Branch
+ * free (min/max and conditional moves): which centroid wins is
+ * unpredictable, and a mispredicted branch costs more than a distance.
  */
-static inline void
+static pg_attribute_always_inline void
 nearest_two(const double *p, const double *centers, int k, int d,
 			int *a, double *d1, double *d2)
 {
@@ -274,14 +335,9 @@ nearest_two(const double *p, const double *centers, int k, int d,
 	{
 		double		dd = sqdist(p, centers + (Size) c * d, d);
 
-		if (dd < b1)
-		{
-			b2 = b1;
-			b1 = dd;
-			i1 = c;
-		}
-		else if (dd < b2)
-			b2 = dd;
+		b2 = dmin(b2, dmax(b1, dd));
+		i1 = (dd < b1) ? c : i1;
+		b1 = dmin(dd, b1);
 	}
 	*a = i1;
 	*d1 = sqrt(b1);
@@ -289,7 +345,7 @@ nearest_two(const double *p, const double *centers, int k, int d,
 }
 
 /* Per-cluster sums and counts from scratch (then kept up to date). */
-static void
+static pg_attribute_always_inline void
 cluster_sums(const double *x, int64 n, int d, int k, KMeansWork *w)
 {
 	memset(w->sums, 0, sizeof(double) * k * d);
@@ -306,7 +362,7 @@ cluster_sums(const double *x, int64 n, int d, int k, KMeansWork *w)
 }
 
 /* A point changes cluster: the sums follow, so no pass over all points. */
-static inline void
+static pg_attribute_always_inline void
 move_point(const double *p, int d, int from, int to, KMeansWork *w)
 {
 	double	   *sf = w->sums + (Size) from * d;
@@ -327,7 +383,7 @@ move_point(const double *p, int d, int from, int to, KMeansWork *w)
  * point farthest from its own centroid, as scikit-learn does; the caller
  * then resets the bounds.
  */
-static bool
+static pg_attribute_always_inline bool
 update_centers(const double *x, int64 n, int d, int k, KMeansWork *w)
 {
 	bool		relocated = false;
@@ -381,17 +437,17 @@ update_centers(const double *x, int64 n, int d, int k, KMeansWork *w)
  * max_iter.  Ends with an exact assignment step so that labels and inertia
  * belong to the final centroids.
  */
-static bool
+static pg_attribute_always_inline bool
 kmeans_single(const double *x, int64 n, int d, int k, int max_iter,
 			  double tol_abs, gsl_rng *rng, KMeansWork *w,
 			  double *inertia, int *iterations, bool *converged)
 {
 	int			iter;
 	double		total;
-	bool		labels_exact = false;
 
+	/* the bounds are not in use yet: they serve as seeding scratch */
 	if (!kmeans_plusplus(x, n, d, k, rng, w->centers, w->buf[0], w->buf[1],
-						 w->buf[2], w->buf[3]))
+						 w->upper, w->lower))
 		return false;
 
 	for (int64 i = 0; i < n; i++)
@@ -404,14 +460,15 @@ kmeans_single(const double *x, int64 n, int d, int k, int max_iter,
 	cluster_sums(x, n, d, k, w);
 
 	*converged = false;
-	for (iter = 1; iter <= max_iter; iter++)
+	for (iter = 1;; iter++)
 	{
 		double		shift = 0.0,
 					m1 = 0.0,
 					m2 = 0.0;
 		int			r1 = 0;
 		int64		changed = 0;
-		bool		reset;
+		bool		reset,
+					small_shift;
 
 		CHECK_FOR_INTERRUPTS();
 		reset = update_centers(x, n, d, k, w);
@@ -427,11 +484,7 @@ kmeans_single(const double *x, int64 n, int d, int k, int max_iter,
 			else if (w->move[c] > m2)
 				m2 = w->move[c];
 		}
-		if (!reset && shift <= tol_abs)
-		{
-			*converged = true;
-			break;
-		}
+		small_shift = !reset && shift <= tol_abs;
 
 		for (int c = 0; c < k; c++)
 		{
@@ -448,13 +501,19 @@ kmeans_single(const double *x, int64 n, int d, int k, int max_iter,
 				}
 			}
 			w->half[c] = (k > 1) ? 0.5 * sqrt(m) : DBL_MAX;
+			/* the lower bound drops by the largest move of another centroid */
+			w->drop[c] = (c == r1) ? m2 : m1;
 		}
 
+		/* assignment step; bounds decide most points without distances */
 		for (int64 i = 0; i < n; i++)
 		{
 			int			a = w->labels[i];
-			double		bound;
+			double		bound,
+						own;
 
+			if ((i % KMEANS_CHECK_EVERY) == 0)
+				CHECK_FOR_INTERRUPTS();
 			if (reset)
 			{
 				w->upper[i] = DBL_MAX;
@@ -463,12 +522,13 @@ kmeans_single(const double *x, int64 n, int d, int k, int max_iter,
 			else
 			{
 				w->upper[i] += w->move[a];
-				w->lower[i] -= (a == r1) ? m2 : m1;
+				w->lower[i] -= w->drop[a];
 			}
 			bound = Max(w->half[a], w->lower[i]);
 			if (w->upper[i] <= bound)
 				continue;
-			w->upper[i] = sqrt(sqdist(x + i * d, w->centers + (Size) a * d, d));
+			own = sqdist(x + i * d, w->centers + (Size) a * d, d);
+			w->upper[i] = sqrt(own);
 			if (w->upper[i] <= bound)
 				continue;
 			nearest_two(x + i * d, w->centers, k, d, &w->labels[i],
@@ -478,34 +538,69 @@ kmeans_single(const double *x, int64 n, int d, int k, int max_iter,
 				move_point(x + i * d, d, a, w->labels[i], w);
 				changed++;
 			}
-			if ((i % KMEANS_CHECK_EVERY) == 0)
-				CHECK_FOR_INTERRUPTS();
 		}
-		if (changed == 0 && !reset)
+
+		/*
+		 * Converged when no label changed, or when the centroids hardly
+		 * moved (scikit-learn's tolerance); in the latter case the
+		 * assignment step just done plays the final E-step, so labels and
+		 * inertia always belong to the final centroids.
+		 */
+		if (small_shift || (changed == 0 && !reset))
 		{
 			*converged = true;
-			labels_exact = true;
 			break;
 		}
+		if (iter >= max_iter)
+			break;
 	}
-	*iterations = Min(iter, max_iter);
+	*iterations = iter;
 
-	/*
-	 * When no label changed, the labels are exact for these centroids;
-	 * otherwise (tolerance or max_iter) one exact assignment step, as
-	 * scikit-learn does, so that labels and inertia match the centroids.
-	 */
 	total = 0.0;
 	for (int64 i = 0; i < n; i++)
 	{
-		if (!labels_exact)
-			w->labels[i] = kmeans_nearest(w->centers, k, d, x + i * d);
 		total += sqdist(x + i * d, w->centers + (Size) w->labels[i] * d, d);
 		if ((i % KMEANS_CHECK_EVERY) == 0)
 			CHECK_FOR_INTERRUPTS();
 	}
 	*inertia = total;
 	return true;
+}
+
+/*
+ * One copy of the restart per small dimension, so that the distance loops
+ * are unrolled for a compile-time d.  Kept out of kmeans_fit because the
+ * compiler optimises functions that call setjmp (PG_TRY) conservatively.
+ */
+static pg_noinline bool
+kmeans_restart(const double *x, int64 n, int d, int k, int max_iter,
+			   double tol_abs, gsl_rng *rng, KMeansWork *w,
+			   double *inertia, int *iterations, bool *converged)
+{
+#define KMEANS_SINGLE(D) kmeans_single(x, n, (D), k, max_iter, tol_abs, rng, \
+									   w, inertia, iterations, converged)
+	switch (d)
+	{
+		case 1:
+			return KMEANS_SINGLE(1);
+		case 2:
+			return KMEANS_SINGLE(2);
+		case 3:
+			return KMEANS_SINGLE(3);
+		case 4:
+			return KMEANS_SINGLE(4);
+		case 5:
+			return KMEANS_SINGLE(5);
+		case 6:
+			return KMEANS_SINGLE(6);
+		case 7:
+			return KMEANS_SINGLE(7);
+		case 8:
+			return KMEANS_SINGLE(8);
+		default:
+			return KMEANS_SINGLE(d);
+	}
+#undef KMEANS_SINGLE
 }
 
 /* Canonical order: bigger clusters first, then by centroid coordinates. */
@@ -577,10 +672,11 @@ kmeans_fit(const double *x, int64 n, int d, const KMeansParams *params,
 	w.counts = kmeans_alloc(k, sizeof(int64));
 	w.move = kmeans_alloc(k, sizeof(double));
 	w.half = kmeans_alloc(k, sizeof(double));
+	w.drop = kmeans_alloc(k, sizeof(double));
 	w.upper = kmeans_alloc(n, sizeof(double));
 	w.lower = kmeans_alloc(n, sizeof(double));
 	w.labels = kmeans_alloc(n, sizeof(int));
-	for (int b = 0; b < 4; b++)
+	for (int b = 0; b < lengthof(w.buf); b++)
 		w.buf[b] = kmeans_alloc(n, sizeof(double));
 
 	memset(fit, 0, sizeof(*fit));
@@ -603,9 +699,11 @@ kmeans_fit(const double *x, int64 n, int d, const KMeansParams *params,
 			double		inertia;
 			int			iters;
 			bool		conv;
+			bool		found;
 
-			if (!kmeans_single(x, n, d, k, params->max_iter, tol_abs, rng,
-							   &w, &inertia, &iters, &conv))
+			found = kmeans_restart(x, n, d, k, params->max_iter, tol_abs, rng,
+								   &w, &inertia, &iters, &conv);
+			if (!found)
 			{
 				status = KMEANS_TOO_FEW_DISTINCT;
 				break;
@@ -633,7 +731,7 @@ kmeans_fit(const double *x, int64 n, int d, const KMeansParams *params,
 	}
 	PG_END_TRY();
 
-	for (int b = 0; b < 4; b++)
+	for (int b = 0; b < lengthof(w.buf); b++)
 		pfree(w.buf[b]);
 	pfree(w.upper);
 	pfree(w.lower);

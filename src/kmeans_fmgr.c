@@ -48,7 +48,7 @@ PG_FUNCTION_INFO_V1(clv_cluster_params);
 static int	kmeans_max_rows = 5000000;
 
 /*
- * The features are clustered in memory (8 bytes per value plus about 32
+ * The features are clustered in memory (8 bytes per value plus 40
  * bytes of bounds and scratch per row), so the number of rows one training
  * reads is capped by a setting the user can raise knowingly.
  */
@@ -57,7 +57,7 @@ clv_kmeans_init(void)
 {
 	DefineCustomIntVariable("clv.kmeans_max_rows",
 							"Maximum number of rows clv_kmeans_train and clv_kmeans_scan read into memory.",
-							"Each row takes about 8 * (features + 4) bytes while clustering.",
+							"Each row takes about 8 * (features + 5) bytes while clustering.",
 							&kmeans_max_rows,
 							5000000, 1, INT_MAX,
 							PGC_USERSET, 0,
@@ -302,7 +302,14 @@ kmeans_source_sql(const char *source, char **features, int d)
 		appendStringInfo(&sql, "%ss.%s", j ? ", " : "", quote_identifier(features[j]));
 
 	if (source_is_query(source))
-		appendStringInfo(&sql, " FROM (%s) AS s", source);
+	{
+		/* a trailing semicolon, as typed in psql, would end the subquery */
+		int			len = strlen(source);
+
+		while (len > 0 && (source[len - 1] == ';' || isspace((unsigned char) source[len - 1])))
+			len--;
+		appendStringInfo(&sql, " FROM (%.*s) AS s", len, source);
+	}
 	else
 	{
 		List	   *names = stringToQualifiedNameList(source);
@@ -426,7 +433,7 @@ kmeans_receive_slot(TupleTableSlot *slot, DestReceiver *self)
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
 				 errmsg("source \"%s\" has more than %d rows, the limit clv.kmeans_max_rows",
 						r->source, kmeans_max_rows),
-				 errhint("Train on a sample, e.g. a source like 'SELECT * FROM t TABLESAMPLE SYSTEM (10) REPEATABLE (1)', or raise clv.kmeans_max_rows (about 8 * (features + 4) bytes per row).")));
+				 errhint("Train on a sample, e.g. a source like 'SELECT * FROM t TABLESAMPLE SYSTEM (10) REPEATABLE (1)', or raise clv.kmeans_max_rows (about 8 * (features + 5) bytes per row).")));
 	if (data->n >= r->cap)
 	{
 		r->cap = Min(r->cap * 2, (int64) kmeans_max_rows);

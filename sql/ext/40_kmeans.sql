@@ -115,7 +115,7 @@ BEGIN
 	END IF;
 	feats := ARRAY(SELECT jsonb_array_elements_text(params -> 'features'));
 	src := CASE WHEN source ~* '^[\s(]*(select|with|values|table)\M'
-				THEN '(' || source || ')' ELSE source END;
+				THEN '(' || rtrim(source, E'; \t\r\n') || ')' ELSE source END;
 
 	FOR i IN 1 .. array_length(feats, 1) LOOP
 		f := format('f%s', i);
