@@ -11,11 +11,11 @@ SELECT * FROM clv_holdout_metrics('{"r":0.24,"alpha":4.4,"a":0.79,"b":2.4}'::jso
 -- a missing source
 SELECT * FROM clv_holdout_metrics('{"r":0.24,"alpha":4.4,"a":0.79,"b":2.4}'::jsonb, 'val_no_such_table');
 SELECT * FROM clv_calibration_holdout('{"r":0.24,"alpha":4.4,"a":0.79,"b":2.4}'::jsonb, 'val_cal', -1);
--- unknown model names; a params literal without ::jsonb resolves to the name form
+-- unknown model names; a params literal without ::jsonb is taken as params
 SELECT * FROM clv_calibration_holdout('val_no_such_model', 'val_cal');
 SELECT * FROM clv_p_alive_matrix('val_no_such_model', 10);
 SELECT * FROM clv_tracking('val_no_such_model', 'val_tx', '2024-01-31', '2024-03-31');
-SELECT * FROM clv_holdout_metrics('{"r":0.24,"alpha":4.4,"a":0.79,"b":2.4}', 'val_cal');
+SELECT frequency, recency, round(value::numeric, 6) AS p_alive FROM clv_p_alive_matrix('{"r":0.24,"alpha":4.4,"a":0.79,"b":2.4}', 10, 1, 1);
 INSERT INTO clv_models (name, version, kind, params) VALUES ('val_segments', 1, 'kmeans', '{}');
 SELECT * FROM clv_p_alive_matrix('val_segments', 10);
 DELETE FROM clv_models WHERE name = 'val_segments';

@@ -31,23 +31,22 @@ AS $$
 DECLARE
 	m @extschema@.clv_models;
 BEGIN
-	IF name ~ '^\s*\{' THEN
-		-- an untyped literal resolves to the text (model name) form
-		RAISE EXCEPTION 'clv model "%" does not exist', name
-			USING ERRCODE = 'undefined_object',
-				  HINT = 'To pass parameters inline, cast them: ''{...}''::jsonb.';
+	-- an untyped literal resolves to the text (name) form: text that is a
+	-- JSON object is taken as inline params, as the name-based predictions do
+	IF name ~ '^\s*[{[]' THEN
+		RETURN name::jsonb;
 	END IF;
 	m := @extschema@.clv_model(name);
 	IF m.kind <> 'btyd' THEN
 		RAISE EXCEPTION 'clv model "%" is a % model, not a BTYD model', name, m.kind
-			USING ERRCODE = 'invalid_parameter_value';
+			USING ERRCODE = 'wrong_object_type';
 	END IF;
 	RETURN m.params;
 END
 $$;
 
 COMMENT ON FUNCTION clv_model_params(text) IS
-'the params jsonb of the newest version of the named BTYD model (42704 if there is none, 22023 for a K-Means model)';
+'the params jsonb of the newest version of the named BTYD model (42704 if there is none, 42809 for a K-Means model); text starting with { is taken as inline params';
 
 -- Shared by the holdout functions: the per-customer actual and predicted
 -- holdout purchases, with a HINT when the source lacks the holdout fields.
