@@ -40,6 +40,7 @@ mb() { awk -v k="$1" 'BEGIN { printf "%.0f MB", k / 1024 }'; }
 # Transactions per customer of these parameters over 78 weeks, from a pilot.
 ratio=$(psql -X -qAt -c "SELECT count(*)::float8 / 20000 FROM clv_simulate_transactions('$PARAMS', 20000, '$START', $ACQ_DAYS, 78, 'week', 7)")
 
+load_start=$(cut -d' ' -f1-3 /proc/loadavg)
 rows_md=""
 for N in $SIZES; do
 	C=$(awk -v n="$N" -v r="$ratio" 'BEGIN { printf "%d", n / r }')
@@ -77,6 +78,8 @@ for N in $SIZES; do
 	psql -X -q -c "DROP TABLE IF EXISTS scale_tx, scale_summary, scale_base, scale_fit"
 done
 
+load_end=$(cut -d' ' -f1-3 /proc/loadavg)
+
 cat <<MD
 ## Scale: summary, fit and prediction on growing simulated data (tests/bench/scale.sh)
 
@@ -85,7 +88,8 @@ Transactions simulated by \`clv_simulate_transactions\` from BG/NBD + Gamma-Gamm
 per customer on average (pilot of 20,000). One run per step, each in a fresh connection; the bench cluster's
 defaults (2 parallel workers per gather). Peak memory is the backend's VmHWM after the step;
 RssShmem is the part of it that is shared buffers touched, not private memory; parallel
-workers' memory is not included.
+workers' memory is not included. Load average (1, 5, 15 min) at the start: $load_start; at the
+end: $load_end (other work on the machine shares the $(nproc) cores).
 
 | transactions | customers | step | time | backend VmHWM | of which RssShmem |
 |---|---|---|---|---|---|
