@@ -184,6 +184,22 @@ clv_validate_customer(const ClvModelInfo *tx, double x, double rec, double T,
 				  x, rec, T);
 }
 
+/* Orders rows by frequency, then t, then recency (spend rows: mean spend) */
+static int
+cmp_obs(const void *a, const void *b)
+{
+	const ClvObs *x = a;
+	const ClvObs *y = b;
+
+	if (x->x != y->x)
+		return x->x < y->x ? -1 : 1;
+	if (x->T != y->T)
+		return x->T < y->T ? -1 : 1;
+	if (x->tx != y->tx)
+		return x->tx < y->tx ? -1 : 1;
+	return 0;
+}
+
 /* Gamma-Gamma needs a positive, finite mean spend for every repeat buyer */
 static void
 validate_spend(const char *source, double x, bool m_null, double m)
@@ -268,8 +284,8 @@ clv_fit_source(const char *source, const ClvModelInfo *tx_model,
 		 * t) for the transaction model, part 1 groups (frequency,
 		 * monetary_value) for the spend model -- grouping all four columns
 		 * together would multiply the unique rows.  Each part is a plain
-		 * GROUP BY, so each can use parallel aggregation.  Rows come ordered
-		 * by frequency and then t, which the likelihood loops exploit.
+		 * GROUP BY, so each can use parallel aggregation.  No ORDER BY: sorting
+		 * the unique rows in C is several times cheaper than in SQL.
 		 */
 		initStringInfo(&q);
 		if (tx_model)
@@ -284,7 +300,6 @@ clv_fit_source(const char *source, const ClvModelInfo *tx_model,
 							 "SELECT 1, frequency::float8, NULL::float8, NULL::float8, monetary_value::float8, %s "
 							 "FROM %s GROUP BY 2, 5",
 							 has_weight ? "sum(weight)::float8" : "count(*)::float8", from);
-		appendStringInfoString(&q, " ORDER BY 1, 2, 4, 3, 5");
 		if (SPI_execute(q.data, true, 0) != SPI_OK_SELECT)
 			elog(ERROR, "could not aggregate source \"%s\"", source);
 		nrows = SPI_processed;
@@ -347,6 +362,12 @@ clv_fit_source(const char *source, const ClvModelInfo *tx_model,
 		SPI_finish();
 	}
 	PG_END_TRY();
+
+	/* the likelihood loops reuse terms across rows of equal frequency, t */
+	if (nobs > 0)
+		qsort(obs, nobs, sizeof(ClvObs), cmp_obs);
+	if (nsobs > 0)
+		qsort(sobs, nsobs, sizeof(ClvObs), cmp_obs);
 
 	out->n_customers = (int64) total;
 	out->n_spend_customers = (int64) stotal;
@@ -480,6 +501,7 @@ append_fit_diag(StringInfo buf, const char *key, const ClvModelInfo *mi,
 		clv_json_str(&sub, "model", mi->name);
 		clv_json_bool(&sub, "converged", fr->converged);
 		clv_json_num(&sub, "iterations", fr->iterations);
+		clv_json_num(&sub, "evaluations", fr->evaluations);
 		clv_json_str(&sub, "message", fr->message);
 	}
 	appendStringInfoChar(&sub, '}');
