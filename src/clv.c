@@ -15,6 +15,7 @@
 #include "utils/builtins.h"
 
 #include "clv.h"
+#include "kmeans.h"
 
 PG_MODULE_MAGIC;
 
@@ -28,6 +29,7 @@ void
 _PG_init(void)
 {
 	gsl_set_error_handler_off();
+	clv_kmeans_init();
 }
 
 static const struct
