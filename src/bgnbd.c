@@ -53,7 +53,10 @@ clv_bg_family_loglik(int sh, const double *p, const ClvObs *obs, size_t nobs,
 				log_alpha;
 	double		ll = 0.0;
 	double		g[4] = {0, 0, 0, 0};
-	double		prev_x = -1.0;
+	double		prev_x = -1.0,
+				prev_T = -1.0,
+				lat = 0.0,
+				inv_at = 0.0;
 	double		a12 = 0,
 				d12_r = 0,
 				d12_a = 0,
@@ -75,12 +78,12 @@ clv_bg_family_loglik(int sh, const double *p, const ClvObs *obs, size_t nobs,
 	{
 		double		x = obs[i].x,
 					w = obs[i].w;
-		double		lat = log(alpha + obs[i].T);
-		double		a3 = -(r + x) * lat;
-		double		lik,
+		double		a3,
+					lik,
 					w3 = 1.0,
 					w4 = 0.0,
-					lax = 0.0;
+					lax = 0.0,
+					inv_ax = 0.0;
 
 		if (x != prev_x)
 		{
@@ -96,15 +99,40 @@ clv_bg_family_loglik(int sh, const double *p, const ClvObs *obs, size_t nobs,
 			la4c = has4 ? log(a) - log(bx) : 0.0;
 			prev_x = x;
 		}
+		/* rows come ordered by t within a frequency: reuse log(alpha+T) */
+		if (obs[i].T != prev_T)
+		{
+			prev_T = obs[i].T;
+			lat = log(alpha + prev_T);
+			inv_at = 1.0 / (alpha + prev_T);
+		}
+		a3 = -(r + x) * lat;
 		if (has4)
 		{
-			double		a4;
+			double		a4,
+						d,
+						e,
+						inv;
 
 			lax = log(alpha + obs[i].tx);
+			inv_ax = 1.0 / (alpha + obs[i].tx);
 			a4 = la4c - (r + x) * lax;
-			lik = clv_logaddexp(a3, a4);
-			w3 = exp(a3 - lik);
-			w4 = exp(a4 - lik);
+			/* log-sum-exp of (a3, a4) and its softmax weights from one exp */
+			d = a4 - a3;
+			e = exp(-fabs(d));
+			inv = 1.0 / (1.0 + e);
+			if (d <= 0)
+			{
+				lik = a3 + log1p(e);
+				w3 = inv;
+				w4 = e * inv;
+			}
+			else
+			{
+				lik = a4 + log1p(e);
+				w4 = inv;
+				w3 = e * inv;
+			}
 		}
 		else
 			lik = a3;
@@ -112,8 +140,7 @@ clv_bg_family_loglik(int sh, const double *p, const ClvObs *obs, size_t nobs,
 		if (grad)
 		{
 			g[0] += w * (d12_r - w3 * lat - w4 * lax);
-			g[1] += w * (r / alpha - (r + x) * (w3 / (alpha + obs[i].T) +
-												w4 / (alpha + obs[i].tx)));
+			g[1] += w * (r / alpha - (r + x) * (w3 * inv_at + w4 * inv_ax));
 			g[2] += w * (d12_a + w4 / a);
 			g[3] += w * (d12_b - w4 / bx);
 		}

@@ -79,6 +79,7 @@ typedef struct ClvFitResult
 											 * matrix is singular */
 	double		loglik;			/* unpenalised log-likelihood at the optimum */
 	int			iterations;
+	int			evaluations;	/* likelihood passes over the full data */
 	bool		converged;
 	char		message[256];	/* empty, or why not converged / what to
 								 * watch (q <= 1, a <= 1, stuck at start) */

@@ -22,6 +22,14 @@
 
 #define CLV_MAX_STARTS 4
 
+/*
+ * Above this many unique rows, each start is first optimised on a
+ * systematic subsample of about CLV_SUBSAMPLE_ROWS rows (cheap), and the
+ * full data only polish from there: far fewer passes over the big array.
+ */
+#define CLV_SUBSAMPLE_MIN 40000
+#define CLV_SUBSAMPLE_ROWS 10000
+
 typedef struct FitProblem
 {
 	ClvModelKind kind;
@@ -30,6 +38,7 @@ typedef struct FitProblem
 	int			np;
 	double		wsum;			/* total weight, scales the objective */
 	double		penalizer;
+	int			nevals;			/* likelihood passes, for diagnostics */
 } FitProblem;
 
 /*
@@ -58,6 +67,7 @@ fit_objective(const gsl_vector *v, FitProblem *fp, gsl_vector *df)
 		}
 		p[i] = exp(lv);
 	}
+	fp->nevals++;
 	ll = clv_loglik_grad(fp->kind, p, fp->obs, fp->nobs, df ? g : NULL);
 	if (isnan(ll))
 	{
@@ -261,77 +271,135 @@ minimise(FitProblem *fp, gsl_vector *x, const ClvFitOptions *opt, bool *converge
 }
 
 /*
- * Observed information in log-parameters: central differences of the
- * analytic gradient of -LL, symmetrised and inverted by Cholesky.  The
- * delta method gives se(p) = p * se(log p).  NaN where not positive
- * definite.
+ * Hessian of the objective in log-parameters by central differences of the
+ * analytic gradient, symmetrised, into h (np x np).  With an unpenalised,
+ * unscaled problem this is the observed information.  False if the
+ * gradient cannot be evaluated around logp.
+ */
+static bool
+numerical_hessian(FitProblem *fp, const double *logp, double *h)
+{
+	double		g1[CLV_MAX_PARAMS],
+				g2[CLV_MAX_PARAMS],
+				v[CLV_MAX_PARAMS];
+	gsl_vector_view vv = gsl_vector_view_array(v, fp->np);
+	gsl_vector_view gv1 = gsl_vector_view_array(g1, fp->np);
+	gsl_vector_view gv2 = gsl_vector_view_array(g2, fp->np);
+	const double eps = 1e-5;
+	int			np = fp->np;
+
+	for (int j = 0; j < np; j++)
+	{
+		memcpy(v, logp, sizeof(double) * np);
+		v[j] = logp[j] + eps;
+		if (!isfinite(fit_objective(&vv.vector, fp, &gv1.vector)))
+			return false;
+		v[j] = logp[j] - eps;
+		if (!isfinite(fit_objective(&vv.vector, fp, &gv2.vector)))
+			return false;
+		for (int i = 0; i < np; i++)
+			h[i * np + j] = (g1[i] - g2[i]) / (2 * eps);
+	}
+	for (int i = 0; i < np; i++)
+		for (int j = 0; j < i; j++)
+			h[i * np + j] = h[j * np + i] = 0.5 * (h[i * np + j] + h[j * np + i]);
+	return true;
+}
+
+/* Cholesky factor of h in place; false unless positive definite */
+static bool
+cholesky(double *h, int np)
+{
+	gsl_matrix_view m = gsl_matrix_view_array(h, np, np);
+
+	return gsl_linalg_cholesky_decomp1(&m.matrix) == GSL_SUCCESS;
+}
+
+/*
+ * Newton polishing on the full data with a fixed Hessian (in practice the
+ * one of the subsample, whose objective is the same per-customer average):
+ * each step costs one gradient pass, and the iteration converges fast
+ * because the curvature is already right.  Returns the passes used; x is
+ * only moved to points that lower the objective.
+ */
+static int
+newton_polish(FitProblem *fp, gsl_vector *x, const double *chol,
+			  const ClvFitOptions *opt, bool *converged)
+{
+	int			np = fp->np;
+	double		g[CLV_MAX_PARAMS],
+				gt[CLV_MAX_PARAMS],
+				d[CLV_MAX_PARAMS],
+				xt[CLV_MAX_PARAMS];
+	gsl_vector_view gv = gsl_vector_view_array(g, np);
+	gsl_vector_view gtv = gsl_vector_view_array(gt, np);
+	gsl_vector_view dv = gsl_vector_view_array(d, np);
+	gsl_vector_view xv = gsl_vector_view_array(xt, np);
+	gsl_matrix_const_view cv = gsl_matrix_const_view_array(chol, np, np);
+	double		f = fit_objective(x, fp, &gv.vector);
+	int			it;
+
+	*converged = false;
+	for (it = 0; it < 30 && isfinite(f); it++)
+	{
+		double		step = 1.0,
+					fn = GSL_POSINF;
+
+		CHECK_FOR_INTERRUPTS();
+		if (gsl_blas_dnrm2(&gv.vector) <= opt->tolerance)
+		{
+			*converged = true;
+			break;
+		}
+		if (gsl_linalg_cholesky_solve(&cv.matrix, &gv.vector, &dv.vector) != GSL_SUCCESS)
+			break;
+		/* the trial point's gradient comes with it: one pass per step */
+		for (int half = 0; half < 8; half++, step *= 0.5)
+		{
+			for (int i = 0; i < np; i++)
+				xt[i] = gsl_vector_get(x, i) - step * d[i];
+			fn = fit_objective(&xv.vector, fp, &gtv.vector);
+			if (fn <= f)
+				break;
+		}
+		if (!(fn <= f))
+			break;
+		gsl_vector_memcpy(x, &xv.vector);
+		gsl_vector_memcpy(&gv.vector, &gtv.vector);
+		f = fn;
+	}
+	return it;
+}
+
+/*
+ * Observed information in log-parameters (the unpenalised -LL), inverted
+ * through its Cholesky factor.  The delta method gives se(p) = p *
+ * se(log p).  NaN where not positive definite.
  */
 static void
 standard_errors(FitProblem *fp, const double *logp, double *se)
 {
-	gsl_matrix *volatile h = gsl_matrix_alloc(fp->np, fp->np);
-	gsl_vector *volatile v = gsl_vector_alloc(fp->np);
-	gsl_vector *volatile g1 = gsl_vector_alloc(fp->np);
-	gsl_vector *volatile g2 = gsl_vector_alloc(fp->np);
 	FitProblem	unpen = *fp;
+	double		h[CLV_MAX_PARAMS * CLV_MAX_PARAMS];
+	int			np = fp->np;
+	gsl_matrix_view m = gsl_matrix_view_array(h, np, np);
 
 	unpen.penalizer = 0;
-	for (int i = 0; i < fp->np; i++)
+	for (int i = 0; i < np; i++)
 		se[i] = NAN;
-	PG_TRY();
+	if (!numerical_hessian(&unpen, logp, h))
+		return;
+	for (int i = 0; i < np * np; i++)
+		h[i] *= fp->wsum;
+	if (!cholesky(h, np) || gsl_linalg_cholesky_invert(&m.matrix) != GSL_SUCCESS)
+		return;
+	for (int i = 0; i < np; i++)
 	{
-		bool		ok = true;
+		double		var = h[i * np + i];
 
-		if (!h || !v || !g1 || !g2)
-			elog(ERROR, "out of memory allocating the information matrix");
-		for (int j = 0; j < fp->np && ok; j++)
-		{
-			double		eps = 1e-5;
-
-			for (int i = 0; i < fp->np; i++)
-				gsl_vector_set(v, i, logp[i]);
-			gsl_vector_set(v, j, logp[j] + eps);
-			ok &= isfinite(fit_objective(v, &unpen, g1));
-			gsl_vector_set(v, j, logp[j] - eps);
-			ok &= isfinite(fit_objective(v, &unpen, g2));
-			for (int i = 0; i < fp->np; i++)
-				gsl_matrix_set(h, i, j, (gsl_vector_get(g1, i) - gsl_vector_get(g2, i)) /
-							   (2 * eps) * fp->wsum);
-		}
-		if (ok)
-		{
-			for (int i = 0; i < fp->np; i++)
-				for (int j = 0; j < i; j++)
-				{
-					double		m = 0.5 * (gsl_matrix_get(h, i, j) + gsl_matrix_get(h, j, i));
-
-					gsl_matrix_set(h, i, j, m);
-					gsl_matrix_set(h, j, i, m);
-				}
-			if (gsl_linalg_cholesky_decomp1(h) == GSL_SUCCESS &&
-				gsl_linalg_cholesky_invert(h) == GSL_SUCCESS)
-			{
-				for (int i = 0; i < fp->np; i++)
-				{
-					double		var = gsl_matrix_get(h, i, i);
-
-					se[i] = (var > 0 && isfinite(var)) ? exp(logp[i]) * sqrt(var) : NAN;
-				}
-			}
-		}
+		se[i] = (var > 0 && isfinite(var)) ? exp(logp[i]) * sqrt(var) : NAN;
 	}
-	PG_FINALLY();
-	{
-		if (h)
-			gsl_matrix_free(h);
-		if (v)
-			gsl_vector_free(v);
-		if (g1)
-			gsl_vector_free(g1);
-		if (g2)
-			gsl_vector_free(g2);
-	}
-	PG_END_TRY();
+	fp->nevals = unpen.nevals;
 }
 
 static void
@@ -363,6 +431,8 @@ clv_fit(ClvModelKind kind, const ClvObs *obs, size_t nobs,
 	int			total_iter = 0;
 	gsl_vector *volatile x = NULL;
 	char		buf[160];
+	ClvObs	   *sub = NULL;
+	FitProblem	sub_fp;
 
 	memset(res, 0, sizeof(*res));
 	for (int i = 0; i < CLV_MAX_PARAMS; i++)
@@ -374,6 +444,7 @@ clv_fit(ClvModelKind kind, const ClvObs *obs, size_t nobs,
 	fp.nobs = nobs;
 	fp.np = mi->nparams;
 	fp.penalizer = opt->penalizer;
+	fp.nevals = 0;
 	fp.wsum = 0;
 	for (size_t i = 0; i < nobs; i++)
 		fp.wsum += obs[i].w;
@@ -384,25 +455,72 @@ clv_fit(ClvModelKind kind, const ClvObs *obs, size_t nobs,
 	}
 	nstarts = clv_fit_starts(kind, obs, nobs, starts, CLV_MAX_STARTS);
 
+	/* rows are ordered by frequency and t: every k-th row spans them all */
+	if (nobs >= CLV_SUBSAMPLE_MIN)
+	{
+		size_t		k = nobs / CLV_SUBSAMPLE_ROWS;
+		size_t		nsub = 0;
+
+		sub = palloc(mul_size(nobs / k + 1, sizeof(ClvObs)));
+		for (size_t i = 0; i < nobs; i += k)
+			sub[nsub++] = obs[i];
+		sub_fp = fp;
+		sub_fp.obs = sub;
+		sub_fp.nobs = nsub;
+		sub_fp.wsum = 0;
+		for (size_t i = 0; i < nsub; i++)
+			sub_fp.wsum += sub[i].w;
+	}
+
 	x = gsl_vector_alloc(fp.np);
 	if (x == NULL)
 		elog(ERROR, "out of memory allocating the parameter vector");
 	PG_TRY();
 	{
-		for (int k = 0; k < nstarts && !best_conv; k++)
+		/*
+		 * With a subsample, each start gets the cheap treatment (subsample
+		 * fit, Newton on the full data); the full-data BFGS runs only once,
+		 * from the best point, if no start converged that way.
+		 */
+		for (int k = 0; k <= nstarts && !best_conv; k++)
 		{
-			bool		conv;
+			bool		conv = false;
 			double		f;
 
-			for (int i = 0; i < fp.np; i++)
-				gsl_vector_set(x, i, log(starts[k][i]));
-			total_iter += minimise(&fp, x, opt, &conv);
+			if (k == nstarts)
+			{
+				if (!sub || best_start < 0)
+					break;
+				for (int i = 0; i < fp.np; i++)
+					gsl_vector_set(x, i, best[i]);
+				total_iter += minimise(&fp, x, opt, &conv);
+			}
+			else
+			{
+				for (int i = 0; i < fp.np; i++)
+					gsl_vector_set(x, i, log(starts[k][i]));
+				if (sub)
+				{
+					double		h[CLV_MAX_PARAMS * CLV_MAX_PARAMS],
+								lp[CLV_MAX_PARAMS];
+
+					total_iter += minimise(&sub_fp, x, opt, &conv);
+					for (int i = 0; i < fp.np; i++)
+						lp[i] = gsl_vector_get(x, i);
+					conv = false;
+					if (numerical_hessian(&sub_fp, lp, h) && cholesky(h, fp.np))
+						total_iter += newton_polish(&fp, x, h, opt, &conv);
+				}
+				else
+					total_iter += minimise(&fp, x, opt, &conv);
+			}
 			f = fit_objective(x, &fp, NULL);
 			if (isfinite(f) && (f < best_f || (conv && !best_conv)))
 			{
 				best_f = f;
 				best_conv = conv;
-				best_start = k;
+				if (k < nstarts)
+					best_start = k;
 				for (int i = 0; i < fp.np; i++)
 					best[i] = gsl_vector_get(x, i);
 			}
@@ -413,8 +531,11 @@ clv_fit(ClvModelKind kind, const ClvObs *obs, size_t nobs,
 		gsl_vector_free(x);
 	}
 	PG_END_TRY();
+	if (sub)
+		pfree(sub);
 
 	res->iterations = total_iter;
+	res->evaluations = fp.nevals;
 	if (best_start < 0)
 	{
 		snprintf(res->message, sizeof(res->message),

@@ -100,8 +100,6 @@ pnbd_log_a0(const double *p, double x, double tx, double T,
 				s = p[2];
 	double		lf1,
 				dlf1[4],
-				hi,
-				lo,
 				q,
 				la0;
 
@@ -111,10 +109,12 @@ pnbd_log_a0(const double *p, double x, double tx, double T,
 	lf1 = pnbd_log_f(p, x, tx, dla0 ? dlf1 : NULL);
 	if (isnan(lf1) || isnan(*lf2))
 		return NAN;
-	*sign = (lf1 > *lf2) ? 1 : -1;
-	hi = fmax(lf1, *lf2);
-	lo = fmin(lf1, *lf2);
-	la0 = clv_logsubexp(hi, lo);
+	/* q = F2/F1 serves both the log-difference and its gradient */
+	q = exp(*lf2 - lf1);
+	if (q == 1.0)
+		return -INFINITY;
+	*sign = q < 1.0 ? 1 : -1;
+	la0 = q < 1.0 ? lf1 + log1p(-q) : *lf2 + log1p(-1.0 / q);
 	if (!isfinite(la0))
 	{
 		*sign = 0;
@@ -122,8 +122,7 @@ pnbd_log_a0(const double *p, double x, double tx, double T,
 	}
 	if (dla0)
 	{
-		/* d log|F1 - F2| = (dF1 - q dF2) / (1 - q),  q = F2/F1 */
-		q = exp(*lf2 - lf1);
+		/* d log|F1 - F2| = (dF1 - q dF2) / (1 - q) */
 		for (int k = 0; k < 4; k++)
 			dla0[k] = (dlf1[k] - q * dlf2[k]) / (1.0 - q);
 		dla0[0] -= 1.0 / (r + s + x);
@@ -151,7 +150,9 @@ clv_pareto_nbd_loglik(const double *p, const ClvObs *obs, size_t nobs,
 	double		ll = 0.0;
 	double		g[4] = {0, 0, 0, 0};
 	double		prev_x = -1.0,
-				prev_T = -1.0;
+				prev_T = -1.0,
+				lat = 0.0,
+				lbt = 0.0;
 	double		a1x = 0,
 				d1x_r = 0,
 				lf2 = 0,
@@ -170,9 +171,7 @@ clv_pareto_nbd_loglik(const double *p, const ClvObs *obs, size_t nobs,
 					tx = obs[i].tx,
 					T = obs[i].T,
 					w = obs[i].w;
-		double		lat = log(alpha + T),
-					lbt = log(beta + T);
-		double		a3 = -(r + x) * lat - s * lbt;
+		double		a3;
 		double		la0,
 					dla0[4],
 					lik,
@@ -190,24 +189,52 @@ clv_pareto_nbd_loglik(const double *p, const ClvObs *obs, size_t nobs,
 		if (T != prev_T)
 		{
 			lf2 = pnbd_log_f(p, x, T, grad ? dlf2 : NULL);
+			lat = log(alpha + T);
+			lbt = log(beta + T);
 			prev_T = T;
 		}
+		a3 = -(r + x) * lat - s * lbt;
 		la0 = pnbd_log_a0(p, x, tx, T, &lf2, dlf2, &sign, grad ? dla0 : NULL);
 		if (isnan(la0))
 			return NAN;
-		if (sign > 0)
-			lik = clv_logaddexp(a3, la0);
-		else if (sign < 0)
-			lik = clv_logsubexp(a3, la0);
-		else
+		if (sign == 0)
+		{
 			lik = a3;
+			w3 = 1.0;
+			w0 = 0.0;
+		}
+		else
+		{
+			/*
+			 * L = e^a3 + sign e^la0 and its weights from one exp of the
+			 * smaller minus the larger exponent
+			 */
+			if (la0 <= a3)
+			{
+				double		v = sign * exp(la0 - a3);
+
+				if (!(1.0 + v > 0))
+					return NAN;
+				lik = a3 + log1p(v);
+				w3 = 1.0 / (1.0 + v);
+				w0 = v * w3;
+			}
+			else
+			{
+				double		e = exp(a3 - la0);
+
+				if (sign < 0)
+					return NAN;
+				lik = la0 + log1p(e);
+				w0 = 1.0 / (1.0 + e);
+				w3 = e * w0;
+			}
+		}
 		if (isnan(lik))
 			return NAN;
 		ll += w * (a1x + r * la + s * lb + lik);
 		if (grad)
 		{
-			w3 = exp(a3 - lik);
-			w0 = sign == 0 ? 0.0 : sign * exp(la0 - lik);
 			g[0] += w * (d1x_r + la + w3 * (-lat) + (w0 ? w0 * dla0[0] : 0));
 			g[1] += w * (r / alpha + w3 * (-(r + x) / (alpha + T)) +
 						 (w0 ? w0 * dla0[1] : 0));
