@@ -311,6 +311,8 @@ typedef struct KMeansWork
 	double	   *move;			/* k: distance each centroid moved */
 	double	   *half;			/* k: half distance to nearest other centroid */
 	double	   *drop;			/* k: how far the lower bounds fall */
+	double	   *moved;			/* k: total of move since the bounds were set */
+	double	   *dropped;		/* k: total of drop since the bounds were set */
 	double	   *upper;			/* n */
 	double	   *lower;			/* n */
 	int		   *labels;			/* n */
@@ -458,6 +460,8 @@ kmeans_single(const double *x, int64 n, int d, int k, int max_iter,
 			CHECK_FOR_INTERRUPTS();
 	}
 	cluster_sums(x, n, d, k, w);
+	memset(w->moved, 0, sizeof(double) * k);
+	memset(w->dropped, 0, sizeof(double) * k);
 
 	*converged = false;
 	for (iter = 1;; iter++)
@@ -505,34 +509,54 @@ kmeans_single(const double *x, int64 n, int d, int k, int max_iter,
 			w->drop[c] = (c == r1) ? m2 : m1;
 		}
 
-		/* assignment step; bounds decide most points without distances */
-		for (int64 i = 0; i < n; i++)
+		/*
+		 * Assignment step; the bounds decide most points without any
+		 * distance.  Bounds are stored relative to their cluster's total
+		 * movement so far (upper[i] + moved[a] is the upper bound, lower[i]
+		 * - dropped[a] the lower one): a point the bounds decide is only
+		 * read, never written.
+		 */
+		if (reset)
 		{
-			int			a = w->labels[i];
-			double		bound,
-						own;
-
-			if ((i % KMEANS_CHECK_EVERY) == 0)
-				CHECK_FOR_INTERRUPTS();
-			if (reset)
+			for (int64 i = 0; i < n; i++)
 			{
 				w->upper[i] = DBL_MAX;
 				w->lower[i] = 0.0;
 			}
-			else
+			memset(w->moved, 0, sizeof(double) * k);
+			memset(w->dropped, 0, sizeof(double) * k);
+		}
+		else
+		{
+			for (int c = 0; c < k; c++)
 			{
-				w->upper[i] += w->move[a];
-				w->lower[i] -= w->drop[a];
+				w->moved[c] += w->move[c];
+				w->dropped[c] += w->drop[c];
 			}
-			bound = Max(w->half[a], w->lower[i]);
-			if (w->upper[i] <= bound)
+		}
+		for (int64 i = 0; i < n; i++)
+		{
+			int			a = w->labels[i];
+			double		bound,
+						own,
+						u,
+						l;
+
+			if ((i % KMEANS_CHECK_EVERY) == 0)
+				CHECK_FOR_INTERRUPTS();
+			bound = Max(w->half[a], w->lower[i] - w->dropped[a]);
+			if (w->upper[i] + w->moved[a] <= bound)
 				continue;
 			own = sqdist(x + i * d, w->centers + (Size) a * d, d);
-			w->upper[i] = sqrt(own);
-			if (w->upper[i] <= bound)
+			u = sqrt(own);
+			if (u <= bound)
+			{
+				w->upper[i] = u - w->moved[a];
 				continue;
-			nearest_two(x + i * d, w->centers, k, d, &w->labels[i],
-						&w->upper[i], &w->lower[i]);
+			}
+			nearest_two(x + i * d, w->centers, k, d, &w->labels[i], &u, &l);
+			w->upper[i] = u - w->moved[w->labels[i]];
+			w->lower[i] = l + w->dropped[w->labels[i]];
 			if (w->labels[i] != a)
 			{
 				move_point(x + i * d, d, a, w->labels[i], w);
@@ -673,6 +697,8 @@ kmeans_fit(const double *x, int64 n, int d, const KMeansParams *params,
 	w.move = kmeans_alloc(k, sizeof(double));
 	w.half = kmeans_alloc(k, sizeof(double));
 	w.drop = kmeans_alloc(k, sizeof(double));
+	w.moved = kmeans_alloc(k, sizeof(double));
+	w.dropped = kmeans_alloc(k, sizeof(double));
 	w.upper = kmeans_alloc(n, sizeof(double));
 	w.lower = kmeans_alloc(n, sizeof(double));
 	w.labels = kmeans_alloc(n, sizeof(int));
