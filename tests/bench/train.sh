@@ -54,8 +54,8 @@ load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 scan=$(bench_best_ms 3 "SELECT count(*) FROM bench_train;")
 # The reduction clv_train runs (src/fit.c: one GROUP BY per model, UNION ALL),
 # counted instead of fetched.
-RED_TX="SELECT 0, frequency::float8, recency::float8, t::float8, NULL::float8, count(*)::float8 FROM (SELECT * FROM bench_train) s GROUP BY 2, 3, 4"
-RED_SP="SELECT 1, frequency::float8, NULL::float8, NULL::float8, monetary_value::float8, count(*)::float8 FROM (SELECT * FROM bench_train) s GROUP BY 2, 5"
+RED_TX="SELECT 0, frequency::float8, recency::float8, t::float8, NULL::float8, count(*)::float8 FROM (SELECT * FROM bench_train) s GROUP BY frequency, recency, t"
+RED_SP="SELECT 1, frequency::float8, NULL::float8, NULL::float8, monetary_value::float8, count(*)::float8 FROM (SELECT * FROM bench_train) s WHERE frequency > 0 GROUP BY frequency, monetary_value"
 reduce=$(bench_best_ms 3 "SELECT count(*) FROM ($RED_TX) r;")
 reduce_m=$(bench_best_ms 3 "SELECT count(*) FROM ($RED_TX UNION ALL $RED_SP) r;")
 train_bg=$(bench_best_ms 3 "SELECT version FROM clv_train('bench_bgnbd', 'bench_train', 'bgnbd', 'gamma_gamma');")
