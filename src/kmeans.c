@@ -446,6 +446,7 @@ kmeans_single(const double *x, int64 n, int d, int k, int max_iter,
 {
 	int			iter;
 	double		total;
+	int64		unsettled = n;	/* points the bounds did not decide */
 
 	/* the bounds are not in use yet: they serve as seeding scratch */
 	if (!kmeans_plusplus(x, n, d, k, rng, w->centers, w->buf[0], w->buf[1],
@@ -472,7 +473,8 @@ kmeans_single(const double *x, int64 n, int d, int k, int max_iter,
 		int			r1 = 0;
 		int64		changed = 0;
 		bool		reset,
-					small_shift;
+					small_shift,
+					dense;
 
 		CHECK_FOR_INTERRUPTS();
 		reset = update_centers(x, n, d, k, w);
@@ -534,6 +536,14 @@ kmeans_single(const double *x, int64 n, int d, int k, int max_iter,
 				w->dropped[c] += w->drop[c];
 			}
 		}
+		/*
+		 * While more than half of the points fail their bounds (early
+		 * iterations, overlapping clusters), a branch-free scan of every
+		 * point is cheaper than testing bounds point by point; the scan
+		 * still counts how many points the bounds would have let through.
+		 */
+		dense = reset || unsettled > n / 2;
+		unsettled = 0;
 		for (int64 i = 0; i < n; i++)
 		{
 			int			a = w->labels[i];
@@ -545,14 +555,20 @@ kmeans_single(const double *x, int64 n, int d, int k, int max_iter,
 			if ((i % KMEANS_CHECK_EVERY) == 0)
 				CHECK_FOR_INTERRUPTS();
 			bound = Max(w->half[a], w->lower[i] - w->dropped[a]);
-			if (w->upper[i] + w->moved[a] <= bound)
-				continue;
-			own = sqdist(x + i * d, w->centers + (Size) a * d, d);
-			u = sqrt(own);
-			if (u <= bound)
+			if (dense)
+				unsettled += (w->upper[i] + w->moved[a] > bound);
+			else
 			{
-				w->upper[i] = u - w->moved[a];
-				continue;
+				if (w->upper[i] + w->moved[a] <= bound)
+					continue;
+				unsettled++;
+				own = sqdist(x + i * d, w->centers + (Size) a * d, d);
+				u = sqrt(own);
+				if (u <= bound)
+				{
+					w->upper[i] = u - w->moved[a];
+					continue;
+				}
 			}
 			nearest_two(x + i * d, w->centers, k, d, &w->labels[i], &u, &l);
 			w->upper[i] = u - w->moved[w->labels[i]];
