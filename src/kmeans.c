@@ -213,6 +213,50 @@ kmeans_nearest(const double *centroids, int k, int d, const double *point)
 }
 
 /*
+ * The potential if candidate cx joined the centres: cand[i] becomes
+ * min(closest[i], |x_i - cx|^2), the sum is returned.  The seeding's inner
+ * loop, so with SSE2 two points go at a time (each point's distance summed
+ * in the same order as sqdist, so the values are the same).
+ */
+static pg_attribute_always_inline double
+candidate_pass(const double *x, int64 n, int d, const double *cx,
+			   const double *closest, double *cand)
+{
+	double		cpot = 0.0;
+	int64		i = 0;
+
+#ifdef __SSE2__
+	__m128d		pot2 = _mm_setzero_pd();
+
+	for (; i + 1 < n; i += 2)
+	{
+		const double *p = x + i * d;
+		__m128d		acc = _mm_setzero_pd();
+		__m128d		m;
+
+#pragma GCC unroll 8
+		for (int j = 0; j < d; j++)
+		{
+			__m128d		t = _mm_sub_pd(_mm_set_pd(p[d + j], p[j]),
+									   _mm_set1_pd(cx[j]));
+
+			acc = _mm_add_pd(acc, _mm_mul_pd(t, t));
+		}
+		m = _mm_min_pd(acc, _mm_loadu_pd(closest + i));
+		_mm_storeu_pd(cand + i, m);
+		pot2 = _mm_add_pd(pot2, m);
+	}
+	cpot = _mm_cvtsd_f64(pot2) + _mm_cvtsd_f64(_mm_unpackhi_pd(pot2, pot2));
+#endif
+	for (; i < n; i++)
+	{
+		cand[i] = dmin(sqdist(x + i * d, cx, d), closest[i]);
+		cpot += cand[i];
+	}
+	return cpot;
+}
+
+/*
  * Greedy k-means++ (Arthur & Vassilvitskii 2007, as in scikit-learn): each
  * new centre is the best of 2 + floor(ln k) candidates drawn with
  * probability proportional to the squared distance to the nearest centre
@@ -257,7 +301,7 @@ kmeans_plusplus(const double *x, int64 n, int d, int k, gsl_rng *rng,
 			double		r = gsl_rng_uniform(rng) * pot;
 			int64		lo = 0,
 						hi = n - 1;
-			double		cpot = 0.0;
+			double		cpot;
 			const double *cx;
 
 			/* first index with cumsum > r: a point at positive distance */
@@ -274,13 +318,7 @@ kmeans_plusplus(const double *x, int64 n, int d, int k, gsl_rng *rng,
 				lo--;			/* only if r rounded up to pot */
 
 			cx = x + lo * d;
-			for (int64 i = 0; i < n; i++)
-			{
-				double		dd = sqdist(x + i * d, cx, d);
-
-				cand[i] = Min(dd, closest[i]);
-				cpot += cand[i];
-			}
+			cpot = candidate_pass(x, n, d, cx, closest, cand);
 			if (cpot < best_pot)
 			{
 				double	   *tmp = best;
