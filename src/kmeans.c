@@ -107,6 +107,27 @@ sqdist(const double *a, const double *b, int d)
 }
 #undef SQ
 
+#ifdef __SSE2__
+/*
+ * Squared distances of the two points p and p + d to c, one per lane, each
+ * summed in the same order as sqdist (so with the same value).
+ */
+static pg_attribute_always_inline __m128d
+sqdist_pair(const double *p, const double *c, int d)
+{
+	__m128d		acc = _mm_setzero_pd();
+
+#pragma GCC unroll 8
+	for (int j = 0; j < d; j++)
+	{
+		__m128d		t = _mm_sub_pd(_mm_set_pd(p[d + j], p[j]), _mm_set1_pd(c[j]));
+
+		acc = _mm_add_pd(acc, _mm_mul_pd(t, t));
+	}
+	return acc;
+}
+#endif
+
 /*
  * Scaling is fitted on the training data and stored with the model, so that
  * a customer scored later is transformed exactly as the training rows were.
@@ -230,19 +251,8 @@ candidate_pass(const double *x, int64 n, int d, const double *cx,
 
 	for (; i + 1 < n; i += 2)
 	{
-		const double *p = x + i * d;
-		__m128d		acc = _mm_setzero_pd();
-		__m128d		m;
-
-#pragma GCC unroll 8
-		for (int j = 0; j < d; j++)
-		{
-			__m128d		t = _mm_sub_pd(_mm_set_pd(p[d + j], p[j]),
-									   _mm_set1_pd(cx[j]));
-
-			acc = _mm_add_pd(acc, _mm_mul_pd(t, t));
-		}
-		m = _mm_min_pd(acc, _mm_loadu_pd(closest + i));
+		__m128d		m = _mm_min_pd(sqdist_pair(x + i * d, cx, d),
+								   _mm_loadu_pd(closest + i));
 		_mm_storeu_pd(cand + i, m);
 		pot2 = _mm_add_pd(pot2, m);
 	}
@@ -384,6 +394,49 @@ nearest_two(const double *p, const double *centers, int k, int d,
 	*d2 = (k > 1) ? sqrt(b2) : DBL_MAX;
 }
 
+/*
+ * nearest_two for the two points p and p + d at once (SSE2: one point per
+ * lane, the same operations as nearest_two, so the same results).
+ */
+static pg_attribute_always_inline void
+nearest_two_pair(const double *p, const double *centers, int k, int d,
+				 int *a, double *d1, double *d2)
+{
+#ifdef __SSE2__
+	__m128d		b1 = _mm_set1_pd(DBL_MAX),
+				b2 = _mm_set1_pd(DBL_MAX),
+				i1 = _mm_setzero_pd();
+
+	for (int c = 0; c < k; c++)
+	{
+		__m128d		acc = sqdist_pair(p, centers + (Size) c * d, d);
+		__m128d		closer;
+
+		b2 = _mm_min_pd(b2, _mm_max_pd(b1, acc));
+		closer = _mm_cmplt_pd(acc, b1);
+		i1 = _mm_or_pd(_mm_and_pd(closer, _mm_set1_pd((double) c)),
+					   _mm_andnot_pd(closer, i1));
+		b1 = _mm_min_pd(acc, b1);
+	}
+	a[0] = (int) _mm_cvtsd_f64(i1);
+	a[1] = (int) _mm_cvtsd_f64(_mm_unpackhi_pd(i1, i1));
+	b1 = _mm_sqrt_pd(b1);
+	d1[0] = _mm_cvtsd_f64(b1);
+	d1[1] = _mm_cvtsd_f64(_mm_unpackhi_pd(b1, b1));
+	if (k > 1)
+	{
+		b2 = _mm_sqrt_pd(b2);
+		d2[0] = _mm_cvtsd_f64(b2);
+		d2[1] = _mm_cvtsd_f64(_mm_unpackhi_pd(b2, b2));
+	}
+	else
+		d2[0] = d2[1] = DBL_MAX;
+#else
+	nearest_two(p, centers, k, d, &a[0], &d1[0], &d2[0]);
+	nearest_two(p + d, centers, k, d, &a[1], &d1[1], &d2[1]);
+#endif
+}
+
 /* Per-cluster sums and counts from scratch (then kept up to date). */
 static pg_attribute_always_inline void
 cluster_sums(const double *x, int64 n, int d, int k, KMeansWork *w)
@@ -472,6 +525,56 @@ update_centers(const double *x, int64 n, int d, int k, KMeansWork *w)
 }
 
 /*
+ * Exact nearest and second-nearest centroid of every point, two points at
+ * a time, with bounds set from them.  With track, the labels were valid
+ * before: cluster sums follow the points that change cluster, and
+ * *unsettled counts the points the bounds would not have decided.
+ * Returns the number of points that changed cluster.
+ */
+static pg_attribute_always_inline int64
+dense_pass(const double *x, int64 n, int d, int k, KMeansWork *w, bool track,
+		   int64 *unsettled)
+{
+	int64		changed = 0;
+
+	for (int64 i = 0; i < n; i += 2)
+	{
+		int			m = (i + 1 < n) ? 2 : 1;
+		int			na[2];
+		double		u[2],
+					l[2];
+
+		if ((i % KMEANS_CHECK_EVERY) == 0)
+			CHECK_FOR_INTERRUPTS();
+		if (m == 2)
+			nearest_two_pair(x + i * d, w->centers, k, d, na, u, l);
+		else
+			nearest_two(x + i * d, w->centers, k, d, &na[0], &u[0], &l[0]);
+		for (int q = 0; q < m; q++)
+		{
+			int64		pi = i + q;
+			int			a = w->labels[pi];
+
+			if (track)
+			{
+				double		bound = Max(w->half[a], w->lower[pi] - w->dropped[a]);
+
+				*unsettled += (w->upper[pi] + w->moved[a] > bound);
+				if (na[q] != a)
+				{
+					move_point(x + pi * d, d, a, na[q], w);
+					changed++;
+				}
+			}
+			w->labels[pi] = na[q];
+			w->upper[pi] = u[q] - w->moved[na[q]];
+			w->lower[pi] = l[q] + w->dropped[na[q]];
+		}
+	}
+	return changed;
+}
+
+/*
  * One restart: seeds, then Lloyd iterations with Hamerly's bounds until no
  * label changes, the squared centroid shift falls below tol_abs, or
  * max_iter.  Ends with an exact assignment step so that labels and inertia
@@ -491,16 +594,10 @@ kmeans_single(const double *x, int64 n, int d, int k, int max_iter,
 						 w->upper, w->lower))
 		return false;
 
-	for (int64 i = 0; i < n; i++)
-	{
-		nearest_two(x + i * d, w->centers, k, d, &w->labels[i],
-					&w->upper[i], &w->lower[i]);
-		if ((i % KMEANS_CHECK_EVERY) == 0)
-			CHECK_FOR_INTERRUPTS();
-	}
-	cluster_sums(x, n, d, k, w);
 	memset(w->moved, 0, sizeof(double) * k);
 	memset(w->dropped, 0, sizeof(double) * k);
+	dense_pass(x, n, d, k, w, false, NULL);
+	cluster_sums(x, n, d, k, w);
 
 	*converged = false;
 	for (iter = 1;; iter++)
@@ -582,39 +679,37 @@ kmeans_single(const double *x, int64 n, int d, int k, int max_iter,
 		 */
 		dense = reset || unsettled > n / 2;
 		unsettled = 0;
-		for (int64 i = 0; i < n; i++)
+		if (dense)
+			changed = dense_pass(x, n, d, k, w, true, &unsettled);
+		else
 		{
-			int			a = w->labels[i];
-			double		bound,
-						own,
-						u,
-						l;
-
-			if ((i % KMEANS_CHECK_EVERY) == 0)
-				CHECK_FOR_INTERRUPTS();
-			bound = Max(w->half[a], w->lower[i] - w->dropped[a]);
-			if (dense)
-				unsettled += (w->upper[i] + w->moved[a] > bound);
-			else
+			for (int64 i = 0; i < n; i++)
 			{
+				int			a = w->labels[i];
+				double		bound,
+							u,
+							l;
+
+				if ((i % KMEANS_CHECK_EVERY) == 0)
+					CHECK_FOR_INTERRUPTS();
+				bound = Max(w->half[a], w->lower[i] - w->dropped[a]);
 				if (w->upper[i] + w->moved[a] <= bound)
 					continue;
 				unsettled++;
-				own = sqdist(x + i * d, w->centers + (Size) a * d, d);
-				u = sqrt(own);
+				u = sqrt(sqdist(x + i * d, w->centers + (Size) a * d, d));
 				if (u <= bound)
 				{
 					w->upper[i] = u - w->moved[a];
 					continue;
 				}
-			}
-			nearest_two(x + i * d, w->centers, k, d, &w->labels[i], &u, &l);
-			w->upper[i] = u - w->moved[w->labels[i]];
-			w->lower[i] = l + w->dropped[w->labels[i]];
-			if (w->labels[i] != a)
-			{
-				move_point(x + i * d, d, a, w->labels[i], w);
-				changed++;
+				nearest_two(x + i * d, w->centers, k, d, &w->labels[i], &u, &l);
+				w->upper[i] = u - w->moved[w->labels[i]];
+				w->lower[i] = l + w->dropped[w->labels[i]];
+				if (w->labels[i] != a)
+				{
+					move_point(x + i * d, d, a, w->labels[i], w);
+					changed++;
+				}
 			}
 		}
 
