@@ -11,6 +11,11 @@
  * are shifted by the movements, and only points whose bounds overlap are
  * looked at again.  On well-clustered data most points are skipped in most
  * iterations.  The result is the same as plain Lloyd's from the same seeds.
+ * While the bounds decide fewer than half of the points (early iterations
+ * on overlapping clusters) a branch-free pass over every point is used
+ * instead.  The hot loops are specialised for small d (kmeans_restart) and
+ * take two points at a time with SSE2 where available; every distance is
+ * summed in the same order either way, so results do not depend on it.
  *
  * Copyright (C) 2026 the clv developers; GPL-3.0-or-later.
  *
