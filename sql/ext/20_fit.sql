@@ -1,0 +1,13 @@
+-- ---------------------------------------------------------------------------
+-- Fitting the BTYD models without storing them (models-math).
+-- ---------------------------------------------------------------------------
+CREATE FUNCTION clv_fit(source text,
+						transaction_model text DEFAULT 'bgnbd',
+						spend_model text DEFAULT 'gamma_gamma',
+						options jsonb DEFAULT '{}')
+RETURNS jsonb
+AS 'MODULE_PATHNAME', 'clv_fit_sql'
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
+
+COMMENT ON FUNCTION clv_fit(text, text, text, jsonb) IS
+'Fits a BTYD transaction model (bgnbd, pareto_nbd, mbgnbd, bgbb) and/or the gamma_gamma spend model by maximum likelihood on source (a table, view or SELECT with columns frequency, recency, t[, monetary_value][, weight]) and returns params, std_errors, log_likelihood, n_customers, converged, iterations and diagnostics as jsonb, without storing anything';

@@ -1,0 +1,582 @@
+/*-------------------------------------------------------------------------
+ *
+ * optim.c
+ *	  Maximum-likelihood fitting with GSL multimin over log-parameters.
+ *
+ * Copyright (C) 2026 the clv developers; GPL-3.0-or-later.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include <math.h>
+
+#include <gsl/gsl_errno.h>
+#include <gsl/gsl_linalg.h>
+#include <gsl/gsl_multimin.h>
+
+#include "miscadmin.h"
+
+#include "btyd.h"
+#include "optim.h"
+
+#define CLV_MAX_STARTS 4
+
+/*
+ * Above this many unique rows, each start is first optimised on a
+ * systematic subsample of about CLV_SUBSAMPLE_ROWS rows (cheap), and the
+ * full data only polish from there: far fewer passes over the big array.
+ */
+#define CLV_SUBSAMPLE_MIN 40000
+#define CLV_SUBSAMPLE_ROWS 10000
+
+typedef struct FitProblem
+{
+	ClvModelKind kind;
+	const ClvObs *obs;
+	size_t		nobs;
+	int			np;
+	double		wsum;			/* total weight, scales the objective */
+	double		penalizer;
+	int			nevals;			/* likelihood passes, for diagnostics */
+} FitProblem;
+
+/*
+ * Objective and gradient in log-parameters.  Where the likelihood cannot
+ * be evaluated the objective is +Inf, which both minimisers treat as "do
+ * not go there".
+ */
+static double
+fit_objective(const gsl_vector *v, FitProblem *fp, gsl_vector *df)
+{
+	double		p[CLV_MAX_PARAMS],
+				g[CLV_MAX_PARAMS];
+	double		ll,
+				f;
+
+	for (int i = 0; i < fp->np; i++)
+	{
+		double		lv = gsl_vector_get(v, i);
+
+		/* keep exp() finite and the parameters away from 0 */
+		if (!(lv > -30.0 && lv < 30.0))
+		{
+			if (df)
+				gsl_vector_set_zero(df);
+			return GSL_POSINF;
+		}
+		p[i] = exp(lv);
+	}
+	fp->nevals++;
+	ll = clv_loglik_grad(fp->kind, p, fp->obs, fp->nobs, df ? g : NULL);
+	if (isnan(ll))
+	{
+		if (df)
+			gsl_vector_set_zero(df);
+		return GSL_POSINF;
+	}
+	f = -ll / fp->wsum;
+	for (int i = 0; i < fp->np; i++)
+	{
+		f += fp->penalizer * p[i] * p[i];
+		if (df)
+			gsl_vector_set(df, i, -g[i] * p[i] / fp->wsum +
+						   2.0 * fp->penalizer * p[i] * p[i]);
+	}
+	return f;
+}
+
+static double
+gsl_f(const gsl_vector *v, void *params)
+{
+	return fit_objective(v, (FitProblem *) params, NULL);
+}
+
+static void
+gsl_df(const gsl_vector *v, void *params, gsl_vector *df)
+{
+	(void) fit_objective(v, (FitProblem *) params, df);
+}
+
+static void
+gsl_fdf(const gsl_vector *v, void *params, double *f, gsl_vector *df)
+{
+	*f = fit_objective(v, (FitProblem *) params, df);
+}
+
+/*
+ * Starting points: a neutral one first, then ones scaled to the data (the
+ * time scales alpha and beta near the mean age, Gamma-Gamma's gamma near
+ * the mean spend), since a bad scale is the usual reason BFGS stalls.
+ */
+int
+clv_fit_starts(ClvModelKind kind, const ClvObs *obs, size_t nobs,
+			   double starts[][CLV_MAX_PARAMS], int max_starts)
+{
+	double		sw = 0,
+				st = 0,
+				sx = 0,
+				sm = 0;
+	int			n = 0;
+
+	for (size_t i = 0; i < nobs; i++)
+	{
+		sw += obs[i].w;
+		st += obs[i].w * obs[i].T;
+		sx += obs[i].w * obs[i].x;
+		sm += obs[i].w * obs[i].tx;
+	}
+	st = sw > 0 ? fmax(st / sw, 1e-3) : 1.0;
+	sx = sw > 0 ? sx / sw : 1.0;
+	sm = sw > 0 ? fmax(sm / sw, 1e-3) : 1.0;
+
+#define START(a_, b_, c_, d_) do { if (n < max_starts) { \
+	starts[n][0] = (a_); starts[n][1] = (b_); starts[n][2] = (c_); starts[n][3] = (d_); n++; } } while (0)
+	switch (kind)
+	{
+		case CLV_MODEL_BGNBD:
+		case CLV_MODEL_MBGNBD:
+			START(1.0, 1.0, 1.0, 1.0);
+			START(0.5, st / 4.0, 1.0, 3.0);
+			START(0.2, st, 0.5, 5.0);
+			START(2.0, st / (sx + 1.0), 2.0, 2.0);
+			break;
+		case CLV_MODEL_PARETO_NBD:
+			START(1.0, 1.0, 1.0, 1.0);
+			START(0.5, st / 4.0, 0.5, st / 4.0);
+			START(0.2, st, 1.0, st);
+			START(2.0, st / (sx + 1.0), 0.5, 2.0 * st);
+			break;
+		case CLV_MODEL_BGBB:
+			START(1.0, 1.0, 1.0, 1.0);
+			START(0.5, 0.5, 0.5, 2.0);
+			START(2.0, 1.0, 0.3, 3.0);
+			break;
+		case CLV_MODEL_GAMMA_GAMMA:
+			START(1.0, 1.0, 1.0, 0.0);
+			START(2.0, 3.0, sm, 0.0);
+			START(6.0, 4.0, 2.0 * sm, 0.0);
+			break;
+	}
+#undef START
+	return n;
+}
+
+static double
+grad_norm(const gsl_vector *v, FitProblem *fp)
+{
+	double		g[CLV_MAX_PARAMS];
+	gsl_vector_view gv = gsl_vector_view_array(g, fp->np);
+	double		f = fit_objective(v, fp, &gv.vector);
+
+	if (!isfinite(f))
+		return GSL_POSINF;
+	return gsl_blas_dnrm2(&gv.vector);
+}
+
+/*
+ * One optimisation from x (in place): BFGS first; if it stops without
+ * meeting the gradient tolerance, Nelder-Mead from where it stopped, then
+ * BFGS again to polish.  Returns the iterations used.
+ */
+static int
+minimise(FitProblem *fp, gsl_vector *x, const ClvFitOptions *opt, bool *converged)
+{
+	gsl_multimin_fdfminimizer *volatile s = NULL;
+	gsl_multimin_fminimizer *volatile nm = NULL;
+	gsl_vector *volatile step = NULL;
+	volatile int iter = 0;
+	volatile bool conv = false;
+
+	PG_TRY();
+	{
+		gsl_multimin_function_fdf fdf = {gsl_f, gsl_df, gsl_fdf, fp->np, fp};
+		gsl_multimin_function ff = {gsl_f, fp->np, fp};
+
+		for (int round = 0; round < 2 && !conv && iter < opt->max_iterations; round++)
+		{
+			s = gsl_multimin_fdfminimizer_alloc(gsl_multimin_fdfminimizer_vector_bfgs2,
+												fp->np);
+			if (s == NULL)
+				elog(ERROR, "out of memory allocating the minimiser");
+			if (gsl_multimin_fdfminimizer_set(s, &fdf, x, 0.1, 0.1) == GSL_SUCCESS &&
+				isfinite(s->f))
+			{
+				while (iter < opt->max_iterations)
+				{
+					int			status;
+
+					CHECK_FOR_INTERRUPTS();
+					iter++;
+					status = gsl_multimin_fdfminimizer_iterate(s);
+					if (status != GSL_SUCCESS)
+						break;
+					if (gsl_multimin_test_gradient(s->gradient, opt->tolerance) == GSL_SUCCESS)
+					{
+						conv = true;
+						break;
+					}
+				}
+				if (isfinite(s->f))
+					gsl_vector_memcpy(x, s->x);
+			}
+			gsl_multimin_fdfminimizer_free(s);
+			s = NULL;
+			if (!conv && grad_norm(x, fp) <= opt->tolerance)
+				conv = true;
+			if (conv || iter >= opt->max_iterations)
+				break;
+
+			/* BFGS stalled (line search failure): Nelder-Mead, then retry */
+			nm = gsl_multimin_fminimizer_alloc(gsl_multimin_fminimizer_nmsimplex2, fp->np);
+			step = gsl_vector_alloc(fp->np);
+			if (nm == NULL || step == NULL)
+				elog(ERROR, "out of memory allocating the minimiser");
+			gsl_vector_set_all(step, 0.2);
+			if (gsl_multimin_fminimizer_set(nm, &ff, x, step) == GSL_SUCCESS &&
+				isfinite(nm->fval))
+			{
+				while (iter < opt->max_iterations)
+				{
+					CHECK_FOR_INTERRUPTS();
+					iter++;
+					if (gsl_multimin_fminimizer_iterate(nm) != GSL_SUCCESS)
+						break;
+					if (gsl_multimin_test_size(gsl_multimin_fminimizer_size(nm), 1e-8) == GSL_SUCCESS)
+						break;
+				}
+				if (isfinite(nm->fval))
+					gsl_vector_memcpy(x, nm->x);
+			}
+			gsl_multimin_fminimizer_free(nm);
+			nm = NULL;
+			gsl_vector_free(step);
+			step = NULL;
+			if (grad_norm(x, fp) <= opt->tolerance)
+				conv = true;
+		}
+	}
+	PG_FINALLY();
+	{
+		if (s)
+			gsl_multimin_fdfminimizer_free(s);
+		if (nm)
+			gsl_multimin_fminimizer_free(nm);
+		if (step)
+			gsl_vector_free(step);
+	}
+	PG_END_TRY();
+	*converged = conv;
+	return iter;
+}
+
+/*
+ * Hessian of the objective in log-parameters by central differences of the
+ * analytic gradient, symmetrised, into h (np x np).  With an unpenalised,
+ * unscaled problem this is the observed information.  False if the
+ * gradient cannot be evaluated around logp.
+ */
+static bool
+numerical_hessian(FitProblem *fp, const double *logp, double *h)
+{
+	double		g1[CLV_MAX_PARAMS],
+				g2[CLV_MAX_PARAMS],
+				v[CLV_MAX_PARAMS];
+	gsl_vector_view vv = gsl_vector_view_array(v, fp->np);
+	gsl_vector_view gv1 = gsl_vector_view_array(g1, fp->np);
+	gsl_vector_view gv2 = gsl_vector_view_array(g2, fp->np);
+	const double eps = 1e-5;
+	int			np = fp->np;
+
+	for (int j = 0; j < np; j++)
+	{
+		memcpy(v, logp, sizeof(double) * np);
+		v[j] = logp[j] + eps;
+		if (!isfinite(fit_objective(&vv.vector, fp, &gv1.vector)))
+			return false;
+		v[j] = logp[j] - eps;
+		if (!isfinite(fit_objective(&vv.vector, fp, &gv2.vector)))
+			return false;
+		for (int i = 0; i < np; i++)
+			h[i * np + j] = (g1[i] - g2[i]) / (2 * eps);
+	}
+	for (int i = 0; i < np; i++)
+		for (int j = 0; j < i; j++)
+			h[i * np + j] = h[j * np + i] = 0.5 * (h[i * np + j] + h[j * np + i]);
+	return true;
+}
+
+/* Cholesky factor of h in place; false unless positive definite */
+static bool
+cholesky(double *h, int np)
+{
+	gsl_matrix_view m = gsl_matrix_view_array(h, np, np);
+
+	return gsl_linalg_cholesky_decomp1(&m.matrix) == GSL_SUCCESS;
+}
+
+/*
+ * Newton polishing on the full data with a fixed Hessian (in practice the
+ * one of the subsample, whose objective is the same per-customer average):
+ * each step costs one gradient pass, and the iteration converges fast
+ * because the curvature is already right.  Returns the passes used; x is
+ * only moved to points that lower the objective.
+ */
+static int
+newton_polish(FitProblem *fp, gsl_vector *x, const double *chol,
+			  const ClvFitOptions *opt, bool *converged)
+{
+	int			np = fp->np;
+	double		g[CLV_MAX_PARAMS],
+				gt[CLV_MAX_PARAMS],
+				d[CLV_MAX_PARAMS],
+				xt[CLV_MAX_PARAMS];
+	gsl_vector_view gv = gsl_vector_view_array(g, np);
+	gsl_vector_view gtv = gsl_vector_view_array(gt, np);
+	gsl_vector_view dv = gsl_vector_view_array(d, np);
+	gsl_vector_view xv = gsl_vector_view_array(xt, np);
+	gsl_matrix_const_view cv = gsl_matrix_const_view_array(chol, np, np);
+	double		f = fit_objective(x, fp, &gv.vector);
+	int			it;
+
+	*converged = false;
+	for (it = 0; it < 30 && isfinite(f); it++)
+	{
+		double		step = 1.0,
+					fn = GSL_POSINF;
+
+		CHECK_FOR_INTERRUPTS();
+		if (gsl_blas_dnrm2(&gv.vector) <= opt->tolerance)
+		{
+			*converged = true;
+			break;
+		}
+		if (gsl_linalg_cholesky_solve(&cv.matrix, &gv.vector, &dv.vector) != GSL_SUCCESS)
+			break;
+		/* the trial point's gradient comes with it: one pass per step */
+		for (int half = 0; half < 8; half++, step *= 0.5)
+		{
+			for (int i = 0; i < np; i++)
+				xt[i] = gsl_vector_get(x, i) - step * d[i];
+			fn = fit_objective(&xv.vector, fp, &gtv.vector);
+			if (fn <= f)
+				break;
+		}
+		if (!(fn <= f))
+			break;
+		gsl_vector_memcpy(x, &xv.vector);
+		gsl_vector_memcpy(&gv.vector, &gtv.vector);
+		f = fn;
+	}
+	return it;
+}
+
+/*
+ * Observed information in log-parameters (the unpenalised -LL), inverted
+ * through its Cholesky factor.  The delta method gives se(p) = p *
+ * se(log p).  NaN where not positive definite.
+ */
+static void
+standard_errors(FitProblem *fp, const double *logp, double *se)
+{
+	FitProblem	unpen = *fp;
+	double		h[CLV_MAX_PARAMS * CLV_MAX_PARAMS];
+	int			np = fp->np;
+	gsl_matrix_view m = gsl_matrix_view_array(h, np, np);
+
+	unpen.penalizer = 0;
+	for (int i = 0; i < np; i++)
+		se[i] = NAN;
+	if (!numerical_hessian(&unpen, logp, h))
+		return;
+	for (int i = 0; i < np * np; i++)
+		h[i] *= fp->wsum;
+	if (!cholesky(h, np) || gsl_linalg_cholesky_invert(&m.matrix) != GSL_SUCCESS)
+		return;
+	for (int i = 0; i < np; i++)
+	{
+		double		var = h[i * np + i];
+
+		se[i] = (var > 0 && isfinite(var)) ? exp(logp[i]) * sqrt(var) : NAN;
+	}
+	fp->nevals = unpen.nevals;
+}
+
+static void
+append_message(ClvFitResult *res, const char *msg)
+{
+	size_t		len = strlen(res->message);
+
+	snprintf(res->message + len, sizeof(res->message) - len, "%s%s",
+			 len > 0 ? "; " : "", msg);
+}
+
+/*
+ * Tries the starting points in turn and keeps the best converged result (or
+ * the best one at all); stops at the first converged start, since on these
+ * likelihoods the optimum is unique in practice and speed matters on 1M rows.
+ */
+bool
+clv_fit(ClvModelKind kind, const ClvObs *obs, size_t nobs,
+		const ClvFitOptions *opt, ClvFitResult *res)
+{
+	const ClvModelInfo *mi = clv_model_info(kind);
+	double		starts[CLV_MAX_STARTS][CLV_MAX_PARAMS];
+	int			nstarts;
+	FitProblem	fp;
+	double		best_f = GSL_POSINF;
+	double		best[CLV_MAX_PARAMS] = {0};
+	int			best_start = -1;
+	bool		best_conv = false;
+	int			total_iter = 0;
+	gsl_vector *volatile x = NULL;
+	char		buf[160];
+	ClvObs	   *sub = NULL;
+	FitProblem	sub_fp;
+
+	memset(res, 0, sizeof(*res));
+	for (int i = 0; i < CLV_MAX_PARAMS; i++)
+		res->params[i] = res->std_errors[i] = NAN;
+	res->loglik = NAN;
+
+	fp.kind = kind;
+	fp.obs = obs;
+	fp.nobs = nobs;
+	fp.np = mi->nparams;
+	fp.penalizer = opt->penalizer;
+	fp.nevals = 0;
+	fp.wsum = 0;
+	for (size_t i = 0; i < nobs; i++)
+		fp.wsum += obs[i].w;
+	if (!(fp.wsum > 0))
+	{
+		snprintf(res->message, sizeof(res->message), "no observations to fit");
+		return false;
+	}
+	nstarts = clv_fit_starts(kind, obs, nobs, starts, CLV_MAX_STARTS);
+
+	/* rows are ordered by frequency and t: every k-th row spans them all */
+	if (nobs >= CLV_SUBSAMPLE_MIN)
+	{
+		size_t		k = nobs / CLV_SUBSAMPLE_ROWS;
+		size_t		nsub = 0;
+
+		sub = palloc(mul_size(nobs / k + 1, sizeof(ClvObs)));
+		for (size_t i = 0; i < nobs; i += k)
+			sub[nsub++] = obs[i];
+		sub_fp = fp;
+		sub_fp.obs = sub;
+		sub_fp.nobs = nsub;
+		sub_fp.wsum = 0;
+		for (size_t i = 0; i < nsub; i++)
+			sub_fp.wsum += sub[i].w;
+	}
+
+	x = gsl_vector_alloc(fp.np);
+	if (x == NULL)
+		elog(ERROR, "out of memory allocating the parameter vector");
+	PG_TRY();
+	{
+		/*
+		 * With a subsample, each start gets the cheap treatment (subsample
+		 * fit, Newton on the full data); the full-data BFGS runs only once,
+		 * from the best point, if no start converged that way.
+		 */
+		for (int k = 0; k <= nstarts && !best_conv; k++)
+		{
+			bool		conv = false;
+			double		f;
+
+			if (k == nstarts)
+			{
+				if (!sub || best_start < 0)
+					break;
+				for (int i = 0; i < fp.np; i++)
+					gsl_vector_set(x, i, best[i]);
+				total_iter += minimise(&fp, x, opt, &conv);
+			}
+			else
+			{
+				for (int i = 0; i < fp.np; i++)
+					gsl_vector_set(x, i, log(starts[k][i]));
+				if (sub)
+				{
+					double		h[CLV_MAX_PARAMS * CLV_MAX_PARAMS],
+								lp[CLV_MAX_PARAMS];
+
+					total_iter += minimise(&sub_fp, x, opt, &conv);
+					for (int i = 0; i < fp.np; i++)
+						lp[i] = gsl_vector_get(x, i);
+					conv = false;
+					if (numerical_hessian(&sub_fp, lp, h) && cholesky(h, fp.np))
+						total_iter += newton_polish(&fp, x, h, opt, &conv);
+				}
+				else
+					total_iter += minimise(&fp, x, opt, &conv);
+			}
+			f = fit_objective(x, &fp, NULL);
+			if (isfinite(f) && (f < best_f || (conv && !best_conv)))
+			{
+				best_f = f;
+				best_conv = conv;
+				if (k < nstarts)
+					best_start = k;
+				for (int i = 0; i < fp.np; i++)
+					best[i] = gsl_vector_get(x, i);
+			}
+		}
+	}
+	PG_FINALLY();
+	{
+		gsl_vector_free(x);
+	}
+	PG_END_TRY();
+	if (sub)
+		pfree(sub);
+
+	res->iterations = total_iter;
+	res->evaluations = fp.nevals;
+	if (best_start < 0)
+	{
+		snprintf(res->message, sizeof(res->message),
+				 "the likelihood could not be evaluated at any starting point");
+		return false;
+	}
+	for (int i = 0; i < fp.np; i++)
+		res->params[i] = exp(best[i]);
+	res->loglik = clv_loglik(kind, res->params, obs, nobs);
+	res->converged = best_conv;
+	standard_errors(&fp, best, res->std_errors);
+
+	if (!best_conv)
+	{
+		gsl_vector_view bv = gsl_vector_view_array(best, fp.np);
+
+		snprintf(buf, sizeof(buf), "not converged after %d iterations (gradient norm %.3g)",
+				 total_iter, grad_norm(&bv.vector, &fp));
+		append_message(res, buf);
+	}
+	{
+		bool		stuck = true;
+
+		for (int i = 0; i < fp.np; i++)
+			if (fabs(res->params[i] - starts[best_start][i]) > 1e-6 * starts[best_start][i])
+				stuck = false;
+		if (stuck)
+		{
+			res->converged = false;
+			append_message(res, "estimates stuck at their start values");
+		}
+	}
+	if ((kind == CLV_MODEL_BGNBD || kind == CLV_MODEL_MBGNBD) && res->params[2] <= 1.0)
+		append_message(res, "note: a <= 1, so expected lifetime purchases are unbounded (finite horizons are fine)");
+	if (kind == CLV_MODEL_GAMMA_GAMMA && res->params[1] <= 1.0)
+		append_message(res, "q <= 1: the population mean spend p*gamma/(q-1) is undefined");
+	for (int i = 0; i < fp.np; i++)
+		if (isnan(res->std_errors[i]))
+		{
+			append_message(res, "information matrix singular: some standard errors are NaN");
+			break;
+		}
+	return true;
+}

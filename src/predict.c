@@ -1,0 +1,486 @@
+/*-------------------------------------------------------------------------
+ *
+ * predict.c
+ *	  Prediction functions taking the model parameters inline (params
+ *	  jsonb), and the ClvModelSpec core shared with the name-based ones.
+ *
+ * Copyright (C) 2026 the clv developers; GPL-3.0-or-later.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include <math.h>
+
+#include "access/htup_details.h"
+#include "funcapi.h"
+#include "utils/builtins.h"
+#include "utils/jsonb.h"
+
+#include "btyd_json.h"
+#include "fit.h"
+#include "predict.h"
+
+#define CLV_MAX_SPEC_KEYS 16
+
+PG_FUNCTION_INFO_V1(clv_predict_params);
+PG_FUNCTION_INFO_V1(clv_expected_purchases_params);
+PG_FUNCTION_INFO_V1(clv_p_alive_params);
+PG_FUNCTION_INFO_V1(clv_expected_spend_params);
+PG_FUNCTION_INFO_V1(clv_value_params);
+PG_FUNCTION_INFO_V1(clv_expected_purchases_new_params);
+PG_FUNCTION_INFO_V1(clv_purchase_probability_params);
+
+typedef struct SpecKey
+{
+	char	   *key;
+	JsonbValue	val;
+	bool		used;
+} SpecKey;
+
+static SpecKey *
+find_key(SpecKey *keys, int n, const char *key)
+{
+	for (int i = 0; i < n; i++)
+		if (strcmp(keys[i].key, key) == 0)
+			return &keys[i];
+	return NULL;
+}
+
+static bool
+has_keys(SpecKey *keys, int n, const char *const *names, int nnames)
+{
+	for (int i = 0; i < nnames; i++)
+		if (names[i] && !find_key(keys, n, names[i]))
+			return false;
+	return true;
+}
+
+/* Which model a key set describes when the model is not named. */
+static const ClvModelInfo *
+infer_tx_model(SpecKey *keys, int n)
+{
+	static const char *const pnbd[] = {"r", "s", "beta"};
+	static const char *const bg[] = {"r", "a", "b"};
+	static const char *const bgbb[] = {"alpha", "beta", "gamma", "delta"};
+
+	if (has_keys(keys, n, pnbd, 3))
+		return clv_model_info(CLV_MODEL_PARETO_NBD);
+	if (has_keys(keys, n, bg, 3))
+		return clv_model_info(CLV_MODEL_BGNBD);
+	if (has_keys(keys, n, bgbb, 4) && !find_key(keys, n, "r"))
+		return clv_model_info(CLV_MODEL_BGBB);
+	return NULL;
+}
+
+static void
+take_params(SpecKey *keys, int n, const ClvModelInfo *mi, double *out)
+{
+	for (int i = 0; i < mi->nparams; i++)
+	{
+		SpecKey    *k = find_key(keys, n, mi->param_names[i]);
+		char	   *what;
+
+		if (k == NULL)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("params lacks \"%s\" for model %s",
+							mi->param_names[i], mi->name)));
+		what = psprintf("parameter \"%s\" of model %s", k->key, mi->name);
+		out[i] = clv_jsonb_number(&k->val, what);
+		if (!(out[i] > 0))
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("%s must be positive, not %g", what, out[i])));
+		k->used = true;
+	}
+}
+
+/*
+ * Parses the self-describing params object.  transaction_model and
+ * spend_model may be omitted when the keys make them unambiguous; every key
+ * must be used by one of the two models, so that typos are errors.
+ */
+void
+clv_spec_from_jsonb(Jsonb *params, ClvModelSpec *spec)
+{
+	SpecKey		keys[CLV_MAX_SPEC_KEYS];
+	int			n = 0;
+	JsonbIterator *it;
+	JsonbValue	v;
+	JsonbIteratorToken tok;
+	SpecKey    *k;
+
+	memset(spec, 0, sizeof(*spec));
+	if (!JB_ROOT_IS_OBJECT(params))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("params must be a jsonb object"),
+				 errhint("For example {\"r\": 0.24, \"alpha\": 4.41, \"a\": 0.79, \"b\": 2.43, \"p\": 6.25, \"q\": 3.74, \"gamma\": 15.44}.")));
+	it = JsonbIteratorInit(&params->root);
+	while ((tok = JsonbIteratorNext(&it, &v, true)) != WJB_DONE)
+	{
+		if (tok == WJB_KEY)
+		{
+			if (n >= CLV_MAX_SPEC_KEYS)
+				ereport(ERROR,
+						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						 errmsg("params has too many keys")));
+			keys[n].key = pnstrdup(v.val.string.val, v.val.string.len);
+			keys[n].used = false;
+		}
+		else if (tok == WJB_VALUE)
+			keys[n++].val = v;
+	}
+
+	if ((k = find_key(keys, n, "transaction_model")) != NULL)
+	{
+		k->used = true;
+		if (k->val.type != jbvNull)
+			spec->tx_model = clv_lookup_model(clv_jsonb_string(&k->val, "transaction_model"), false);
+	}
+	else
+		spec->tx_model = infer_tx_model(keys, n);
+	if ((k = find_key(keys, n, "spend_model")) != NULL)
+	{
+		k->used = true;
+		if (k->val.type != jbvNull)
+			spec->spend_model = clv_lookup_model(clv_jsonb_string(&k->val, "spend_model"), true);
+	}
+	else if (find_key(keys, n, "p") && find_key(keys, n, "q"))
+		spec->spend_model = clv_model_info(CLV_MODEL_GAMMA_GAMMA);
+
+	if (spec->tx_model && spec->tx_model->kind == CLV_MODEL_BGBB && spec->spend_model)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("a bgbb model cannot be combined with spend model \"%s\"",
+						spec->spend_model->name),
+				 errhint("Their \"gamma\" parameters would clash; use separate params objects.")));
+	if (spec->tx_model)
+		take_params(keys, n, spec->tx_model, spec->tx_params);
+	if (spec->spend_model)
+		take_params(keys, n, spec->spend_model, spec->spend_params);
+	if (!spec->tx_model && !spec->spend_model)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("params describes no model"),
+				 errhint("Give transaction_model (bgnbd, pareto_nbd, mbgnbd, bgbb) and/or spend_model (gamma_gamma) with their parameters.")));
+	for (int i = 0; i < n; i++)
+		if (!keys[i].used)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("unknown key \"%s\" in params", keys[i].key),
+					 errhint("The params describe %s%s%s%s.",
+							 spec->tx_model ? "transaction model " : "",
+							 spec->tx_model ? spec->tx_model->name : "",
+							 spec->spend_model ? (spec->tx_model ? " and spend model " : "spend model ") : "",
+							 spec->spend_model ? spec->spend_model->name : "")));
+}
+
+/*
+ * The params-jsonb functions parse their (normally constant) params once
+ * per query: the parsed spec is cached in fn_extra next to a copy of the
+ * jsonb bytes it came from.
+ */
+typedef struct SpecCache
+{
+	ClvModelSpec spec;
+	Size		len;
+	char		bytes[FLEXIBLE_ARRAY_MEMBER];
+} SpecCache;
+
+static const ClvModelSpec *
+spec_from_arg(FunctionCallInfo fcinfo)
+{
+	Jsonb	   *jb = PG_GETARG_JSONB_P(0);
+	Size		len = VARSIZE(jb);
+	SpecCache  *c = (SpecCache *) fcinfo->flinfo->fn_extra;
+
+	if (c == NULL || c->len != len || memcmp(c->bytes, jb, len) != 0)
+	{
+		ClvModelSpec spec;
+
+		clv_spec_from_jsonb(jb, &spec);
+		if (c == NULL || c->len < len)
+			c = MemoryContextAlloc(fcinfo->flinfo->fn_mcxt,
+								   offsetof(SpecCache, bytes) + len);
+		c->spec = spec;
+		c->len = len;
+		memcpy(c->bytes, jb, len);
+		fcinfo->flinfo->fn_extra = c;
+	}
+	return &c->spec;
+}
+
+static const ClvModelInfo *
+need_tx(const ClvModelSpec *spec)
+{
+	if (spec->tx_model == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("the model has no transaction model"),
+				 errhint("This prediction needs one of bgnbd, pareto_nbd, mbgnbd, bgbb.")));
+	return spec->tx_model;
+}
+
+static double
+arg_float(FunctionCallInfo fcinfo, int i, const char *what)
+{
+	double		v = PG_GETARG_FLOAT8(i);
+
+	if (!isfinite(v))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s must be finite, not %g", what, v)));
+	return v;
+}
+
+static double
+arg_horizon(FunctionCallInfo fcinfo, int i)
+{
+	double		h = arg_float(fcinfo, i, "horizon");
+
+	if (h < 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("horizon must not be negative, not %g", h)));
+	return h;
+}
+
+/* Reads and validates frequency, recency, t from arguments 1..3. */
+static void
+arg_customer(FunctionCallInfo fcinfo, const ClvModelInfo *tx, double *c)
+{
+	c[0] = PG_GETARG_FLOAT8(1);
+	c[1] = PG_GETARG_FLOAT8(2);
+	c[2] = PG_GETARG_FLOAT8(3);
+	clv_validate_customer(tx, c[0], c[1], c[2], NULL);
+}
+
+static double
+checked(double v, const char *what, const ClvModelInfo *mi, const double *c, double h)
+{
+	if (isnan(v) || !isfinite(v))
+		ereport(ERROR,
+				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+				 errmsg("could not compute %s with model %s for frequency %g, recency %g, t %g, horizon %g",
+						what, mi->name, c[0], c[1], c[2], h),
+				 errhint("The parameters may be extreme for these inputs (e.g. a or q close to 1).")));
+	return v;
+}
+
+/*
+ * Expected spend per purchase: the Gamma-Gamma conditional mean, the
+ * population mean when there is no repeat purchase or no spend known.
+ */
+static double
+spend_of(const ClvModelSpec *spec, double x, bool m_null, double m)
+{
+	double		v;
+
+	if (!m_null && x > 0 && !(isfinite(m) && m > 0))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("monetary_value must be positive and finite, not %g", m)));
+	if (x < 0 || !isfinite(x))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("frequency must be a non-negative finite number, not %g", x)));
+	if (m_null || x == 0)
+		v = clv_expected_spend(spec->spend_params, 0, 0);
+	else
+		v = clv_expected_spend(spec->spend_params, x, m);
+	if (isnan(v))
+		ereport(ERROR,
+				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+				 errmsg("expected spend is undefined for frequency %g with q = %g",
+						x, spec->spend_params[1]),
+				 errhint("Gamma-Gamma's population mean needs q > 1.")));
+	return v;
+}
+
+/* Shared by clv_predict and clv_value (arguments as in clv_predict). */
+static bool
+predict_core(FunctionCallInfo fcinfo, const ClvModelSpec *spec, double *out)
+{
+	const ClvModelInfo *tx = need_tx(spec);
+	double		c[3],
+				h,
+				rate,
+				margin,
+				disc;
+	bool		m_null = PG_ARGISNULL(4);
+
+	for (int i = 1; i <= 7; i++)
+		if (i != 4 && PG_ARGISNULL(i))
+			return false;
+	arg_customer(fcinfo, tx, c);
+	h = arg_horizon(fcinfo, 5);
+	rate = arg_float(fcinfo, 6, "discount_rate");
+	margin = arg_float(fcinfo, 7, "margin");
+	if (rate <= -1)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("discount_rate must be greater than -1, not %g", rate)));
+	out[0] = checked(clv_expected_purchases(tx->kind, spec->tx_params, c[0], c[1], c[2], h),
+					 "expected purchases", tx, c, h);
+	out[1] = checked(clv_p_alive(tx->kind, spec->tx_params, c[0], c[1], c[2]),
+					 "P(alive)", tx, c, h);
+	if (spec->spend_model)
+	{
+		out[2] = spend_of(spec, c[0], m_null, m_null ? 0 : PG_GETARG_FLOAT8(4));
+		disc = rate == 0 ? out[0] :
+			checked(clv_discounted_purchases(tx->kind, spec->tx_params, c[0], c[1], c[2], h, rate),
+					"discounted purchases", tx, c, h);
+		out[3] = margin * out[2] * disc;
+	}
+	else
+		out[2] = out[3] = NAN;
+	return true;
+}
+
+Datum
+clv_spec_predict(FunctionCallInfo fcinfo, const ClvModelSpec *spec)
+{
+	double		v[4];
+	TupleDesc	desc;
+	Datum		values[4];
+	bool		nulls[4];
+
+	if (!predict_core(fcinfo, spec, v))
+		PG_RETURN_NULL();
+	if (get_call_result_type(fcinfo, NULL, &desc) != TYPEFUNC_COMPOSITE)
+		elog(ERROR, "clv_predict must return a composite type");
+	desc = BlessTupleDesc(desc);
+	for (int i = 0; i < 4; i++)
+	{
+		nulls[i] = isnan(v[i]);
+		values[i] = Float8GetDatum(v[i]);
+	}
+	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(desc, values, nulls)));
+}
+
+Datum
+clv_spec_value(FunctionCallInfo fcinfo, const ClvModelSpec *spec)
+{
+	double		v[4];
+
+	if (spec->spend_model == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("the model has no spend model"),
+				 errhint("clv_value needs gamma_gamma parameters (p, q, gamma).")));
+	if (!predict_core(fcinfo, spec, v))
+		PG_RETURN_NULL();
+	PG_RETURN_FLOAT8(v[3]);
+}
+
+Datum
+clv_spec_expected_purchases(FunctionCallInfo fcinfo, const ClvModelSpec *spec)
+{
+	const ClvModelInfo *tx = need_tx(spec);
+	double		c[3],
+				h;
+
+	arg_customer(fcinfo, tx, c);
+	h = arg_horizon(fcinfo, 4);
+	PG_RETURN_FLOAT8(checked(clv_expected_purchases(tx->kind, spec->tx_params,
+													c[0], c[1], c[2], h),
+							 "expected purchases", tx, c, h));
+}
+
+Datum
+clv_spec_p_alive(FunctionCallInfo fcinfo, const ClvModelSpec *spec)
+{
+	const ClvModelInfo *tx = need_tx(spec);
+	double		c[3];
+
+	arg_customer(fcinfo, tx, c);
+	PG_RETURN_FLOAT8(checked(clv_p_alive(tx->kind, spec->tx_params, c[0], c[1], c[2]),
+							 "P(alive)", tx, c, 0));
+}
+
+Datum
+clv_spec_expected_spend(FunctionCallInfo fcinfo, const ClvModelSpec *spec)
+{
+	if (spec->spend_model == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("the model has no spend model"),
+				 errhint("clv_expected_spend needs gamma_gamma parameters (p, q, gamma).")));
+	PG_RETURN_FLOAT8(spend_of(spec, PG_GETARG_FLOAT8(1), false, PG_GETARG_FLOAT8(2)));
+}
+
+Datum
+clv_spec_expected_purchases_new(FunctionCallInfo fcinfo, const ClvModelSpec *spec)
+{
+	const ClvModelInfo *tx = need_tx(spec);
+	double		h = arg_horizon(fcinfo, 1);
+	double		c[3] = {0, 0, 0};
+
+	PG_RETURN_FLOAT8(checked(clv_expected_purchases_new(tx->kind, spec->tx_params, h),
+							 "expected purchases of a new customer", tx, c, h));
+}
+
+Datum
+clv_spec_purchase_probability(FunctionCallInfo fcinfo, const ClvModelSpec *spec)
+{
+	const ClvModelInfo *tx = need_tx(spec);
+	int32		n = PG_GETARG_INT32(1);
+	double		h = arg_horizon(fcinfo, 2);
+	double		c[3] = {n, 0, 0};
+
+	if (n < 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("n must not be negative, not %d", n)));
+	PG_RETURN_FLOAT8(checked(clv_purchase_probability(tx->kind, spec->tx_params, n, h),
+							 "P(X(t) = n)", tx, c, h));
+}
+
+/* fmgr entry points of the params-jsonb SQL functions */
+Datum
+clv_predict_params(PG_FUNCTION_ARGS)
+{
+	if (PG_ARGISNULL(0))
+		PG_RETURN_NULL();
+	return clv_spec_predict(fcinfo, spec_from_arg(fcinfo));
+}
+
+Datum
+clv_value_params(PG_FUNCTION_ARGS)
+{
+	if (PG_ARGISNULL(0))
+		PG_RETURN_NULL();
+	return clv_spec_value(fcinfo, spec_from_arg(fcinfo));
+}
+
+Datum
+clv_expected_purchases_params(PG_FUNCTION_ARGS)
+{
+	return clv_spec_expected_purchases(fcinfo, spec_from_arg(fcinfo));
+}
+
+Datum
+clv_p_alive_params(PG_FUNCTION_ARGS)
+{
+	return clv_spec_p_alive(fcinfo, spec_from_arg(fcinfo));
+}
+
+Datum
+clv_expected_spend_params(PG_FUNCTION_ARGS)
+{
+	return clv_spec_expected_spend(fcinfo, spec_from_arg(fcinfo));
+}
+
+Datum
+clv_expected_purchases_new_params(PG_FUNCTION_ARGS)
+{
+	return clv_spec_expected_purchases_new(fcinfo, spec_from_arg(fcinfo));
+}
+
+Datum
+clv_purchase_probability_params(PG_FUNCTION_ARGS)
+{
+	return clv_spec_purchase_probability(fcinfo, spec_from_arg(fcinfo));
+}
