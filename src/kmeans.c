@@ -957,50 +957,68 @@ kmeans_fit(const double *x, int64 n, int d, const KMeansParams *params,
 	return KMEANS_OK;
 }
 
+/* Largest n * k for which all per-point cluster sums are kept at once. */
+#define KMEANS_SIL_MATRIX_MAX (16 * 1024 * 1024)
+
 /*
  * Mean silhouette coefficient (Rousseeuw 1987) with Euclidean distances, as
  * scikit-learn's silhouette_score: a point alone in its cluster scores 0.
- * Exact, O(n^2 d): each pair is visited once and its distance added to both
- * points' per-cluster sums.  Callers sample beforehand for large n.
+ * Exact, O(n^2 d).  When the n * k per-cluster distance sums fit in
+ * KMEANS_SIL_MATRIX_MAX doubles each pair is visited once and its distance
+ * added to both points' sums; otherwise (large k) each point's row of sums
+ * is computed on its own, twice the distances but O(k) memory.  Callers
+ * sample beforehand for large n.
  */
 double
 kmeans_silhouette(const double *x, int64 n, int d, const int *labels, int k)
 {
-	double	   *sums = kmeans_alloc(mul_size(n, k), sizeof(double));
+	bool		matrix = (double) n * k <= KMEANS_SIL_MATRIX_MAX;
+	double	   *sums = kmeans_alloc(matrix ? (int64) n * k : k, sizeof(double));
 	int64	   *sizes = palloc0(sizeof(int64) * k);
 	double		total = 0.0;
 
-	memset(sums, 0, sizeof(double) * n * k);
 	for (int64 i = 0; i < n; i++)
 		sizes[labels[i]]++;
-	for (int64 i = 0; i < n; i++)
+	if (matrix)
 	{
-		const double *p = x + i * d;
-		double	   *si = sums + i * k;
-		int			li = labels[i];
-
-		CHECK_FOR_INTERRUPTS();
-		for (int64 j = i + 1; j < n; j++)
+		memset(sums, 0, sizeof(double) * n * k);
+		for (int64 i = 0; i < n; i++)
 		{
-			double		dd = sqrt(sqdist(p, x + j * d, d));
+			const double *p = x + i * d;
+			double	   *si = sums + i * k;
+			int			li = labels[i];
 
-			si[labels[j]] += dd;
-			sums[j * k + li] += dd;
+			CHECK_FOR_INTERRUPTS();
+			for (int64 j = i + 1; j < n; j++)
+			{
+				double		dd = sqrt(sqdist(p, x + j * d, d));
+
+				si[labels[j]] += dd;
+				sums[j * k + li] += dd;
+			}
 		}
 	}
 	for (int64 i = 0; i < n; i++)
 	{
 		int			li = labels[i];
+		double	   *si = matrix ? sums + i * k : sums;
 		double		a,
 					b = DBL_MAX;
 
 		if (sizes[li] <= 1)
 			continue;
-		a = sums[i * k + li] / (double) (sizes[li] - 1);
+		if (!matrix)
+		{
+			CHECK_FOR_INTERRUPTS();
+			memset(si, 0, sizeof(double) * k);
+			for (int64 j = 0; j < n; j++)
+				si[labels[j]] += sqrt(sqdist(x + i * d, x + j * d, d));
+		}
+		a = si[li] / (double) (sizes[li] - 1);
 		for (int c = 0; c < k; c++)
 		{
 			if (c != li && sizes[c] > 0)
-				b = Min(b, sums[i * k + c] / (double) sizes[c]);
+				b = Min(b, si[c] / (double) sizes[c]);
 		}
 		if (b == DBL_MAX)
 			continue;			/* a single cluster: silhouette undefined */
