@@ -692,6 +692,7 @@ kmeans_single(const double *x, int64 n, int d, int k, int max_iter,
 			{
 				int			a = w->labels[i];
 				double		bound,
+							own,
 							u,
 							l;
 
@@ -701,10 +702,10 @@ kmeans_single(const double *x, int64 n, int d, int k, int max_iter,
 				if (w->upper[i] + w->moved[a] <= bound)
 					continue;
 				unsettled++;
-				u = sqrt(sqdist(x + i * d, w->centers + (Size) a * d, d));
-				if (u <= bound)
+				own = sqdist(x + i * d, w->centers + (Size) a * d, d);
+				if (own <= bound * bound)	/* bound >= 0 */
 				{
-					w->upper[i] = u - w->moved[a];
+					w->upper[i] = sqrt(own) - w->moved[a];
 					continue;
 				}
 				nearest_two(x + i * d, w->centers, k, d, &w->labels[i], &u, &l);
