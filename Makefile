@@ -21,11 +21,15 @@ PG_CPPFLAGS = -I$(srcdir)/src $(GSL_CFLAGS)
 PG_CFLAGS = -std=gnu99
 SHLIB_LINK = $(GSL_LIBS)
 
-EXTRA_CLEAN = $(DATA_built) results regression.diffs regression.out
+EXTRA_CLEAN = $(DATA_built) results regression.diffs regression.out $(OBJS:.o=.d)
 
 PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
+
+# Track header dependencies (PGXS does not): a changed header rebuilds its users.
+$(OBJS): CPPFLAGS += -MMD -MP
+-include $(OBJS:.o=.d)
 
 $(DATA_built): $(SQL_PARTS) Makefile
 	cat $(SQL_PARTS) > $@

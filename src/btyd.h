@@ -63,7 +63,10 @@ extern const ClvModelInfo *clv_model_info(ClvModelKind kind);
 
 typedef struct ClvFitOptions
 {
-	double		penalizer;		/* L2 penalty on the (log-)parameters, >= 0 */
+	double		penalizer;		/* L2 penalty, >= 0: penalizer * sum(param^2)
+								 * on the natural parameters, added to the
+								 * mean negative log-likelihood (lifetimes'
+								 * convention) */
 	int			max_iterations;
 	double		tolerance;		/* gradient-norm tolerance */
 } ClvFitOptions;
@@ -79,7 +82,9 @@ typedef struct ClvFitResult
 											 * matrix is singular */
 	double		loglik;			/* unpenalised log-likelihood at the optimum */
 	int			iterations;
-	int			evaluations;	/* likelihood passes over the full data */
+	int			evaluations;	/* likelihood passes over the full data
+								 * during the optimisation (standard errors
+								 * take 2 * nparams more) */
 	bool		converged;
 	char		message[256];	/* empty, or why not converged / what to
 								 * watch (q <= 1, a <= 1, stuck at start) */

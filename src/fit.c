@@ -283,7 +283,10 @@ clv_fit_source(const char *source, const ClvModelInfo *tx_model,
 		 * One statement, two reductions: part 0 groups (frequency, recency,
 		 * t) for the transaction model, part 1 groups (frequency,
 		 * monetary_value) for the spend model -- grouping all four columns
-		 * together would multiply the unique rows.  Each part is a plain
+		 * together would multiply the unique rows.  Grouping on the raw
+		 * columns casts once per group, not per row; with a transaction
+		 * model the spend part only needs the repeat buyers (part 0 counts
+		 * and validates everybody).  Each part is a plain
 		 * GROUP BY, so each can use parallel aggregation.  No ORDER BY: sorting
 		 * the unique rows in C is several times cheaper than in SQL.
 		 */
@@ -291,15 +294,16 @@ clv_fit_source(const char *source, const ClvModelInfo *tx_model,
 		if (tx_model)
 			appendStringInfo(&q,
 							 "SELECT 0, frequency::float8, recency::float8, t::float8, NULL::float8, %s "
-							 "FROM %s GROUP BY 2, 3, 4",
+							 "FROM %s GROUP BY frequency, recency, t",
 							 has_weight ? "sum(weight)::float8" : "count(*)::float8", from);
 		if (tx_model && spend_model)
 			appendStringInfoString(&q, " UNION ALL ");
 		if (spend_model)
 			appendStringInfo(&q,
 							 "SELECT 1, frequency::float8, NULL::float8, NULL::float8, monetary_value::float8, %s "
-							 "FROM %s GROUP BY 2, 5",
-							 has_weight ? "sum(weight)::float8" : "count(*)::float8", from);
+							 "FROM %s %s GROUP BY frequency, monetary_value",
+							 has_weight ? "sum(weight)::float8" : "count(*)::float8", from,
+							 tx_model ? "WHERE frequency > 0" : "");
 		if (SPI_execute(q.data, true, 0) != SPI_OK_SELECT)
 			elog(ERROR, "could not aggregate source \"%s\"", source);
 		nrows = SPI_processed;

@@ -1,7 +1,8 @@
 # The model catalog survives pg_dump/pg_restore (clv_models is registered
 # with pg_extension_config_dump): the trained versions and their predictions
 # are identical in the restored database.  Also: training a name twice adds
-# version 2, which serves; clv_drop_model removes every version.
+# version 2, which serves; clv_drop_model removes every version; two
+# sessions training one name at once get consecutive versions.
 use strict;
 use warnings;
 use PostgreSQL::Test::Cluster;
@@ -66,6 +67,27 @@ is($node->safe_psql('dst', q{SELECT count(*) FROM clv_models WHERE name = 'cdnow
 my ($rc, $out, $err) = $node->psql('dst', q{SELECT clv_p_alive('cdnow', 1, 1, 2)});
 like($err, qr/clv model "cdnow" does not exist/, 'a dropped model is unknown to predictions');
 is($node->safe_psql('src', 'SELECT count(*) FROM clv_models'), '3', 'the source database is untouched');
+
+# Concurrent trainings of one name: the second waits for the first's
+# advisory lock and then numbers its version after the committed one,
+# instead of failing on the primary key.
+my $s1 = $node->background_psql('src');
+$s1->query_safe('BEGIN');
+$s1->query_safe(q{SELECT clv_train('conc', 'customers', 'bgnbd', NULL)});
+my $s2 = $node->background_psql('src', on_error_stop => 0);
+$s2->query_until(qr/started/, q{\echo started
+SELECT clv_train('conc', 'customers', 'bgnbd', NULL);
+});
+ok($node->poll_query_until('src',
+	q{SELECT count(*) > 0 FROM pg_locks WHERE locktype = 'advisory' AND NOT granted}),
+	'the second training waits for the first');
+$s1->query_safe('COMMIT');
+ok($node->poll_query_until('src',
+	q{SELECT array_agg(version ORDER BY version) = '{1,2}' FROM clv_models WHERE name = 'conc'}),
+	'concurrent trainings of one name get versions 1 and 2');
+$s1->quit;
+$s2->quit;
+is($s2->{stderr}, '', 'the second training raised no error');
 
 $node->stop;
 done_testing();
