@@ -162,6 +162,15 @@ SELECT km_err($$SELECT clv_cluster('km_b', ARRAY[1.0, 'NaN'])$$);
 SELECT km_err($$SELECT clv_cluster('km_l', ARRAY[-2.0, 1.0])$$);
 SELECT km_err($$SELECT clv_cluster('{"k": 2}'::jsonb, ARRAY[1.0])$$);
 SELECT km_err($$SELECT * FROM clv_kmeans_profile('km_nope', 'km_bad')$$);
+SELECT km_err($$SELECT * FROM clv_kmeans_profile('km_rfm', 'km_rfm', 'no_such_value')$$);
+SELECT km_err($$SELECT * FROM clv_kmeans_profile('km_rfm', 'km_bad')$$);
+-- a model of another kind
+INSERT INTO clv_models (name, version, kind) VALUES ('km_btyd', 1, 'btyd');
+SELECT km_err($$SELECT clv_cluster('km_btyd', ARRAY[1.0])$$);
+SELECT km_err($$SELECT * FROM clv_kmeans_profile('km_btyd', 'km_bad')$$);
+-- clv_drop_model removes every version; scoring then fails cleanly
+SELECT clv_drop_model('km_b') AS dropped_versions;
+SELECT km_err($$SELECT clv_cluster('km_b', ARRAY[1.0, 2.0])$$);
 
 DELETE FROM clv_models WHERE name LIKE 'km\_%';
 DROP TABLE km_blobs, km_rfm, km_bad;

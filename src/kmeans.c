@@ -11,6 +11,11 @@
  * are shifted by the movements, and only points whose bounds overlap are
  * looked at again.  On well-clustered data most points are skipped in most
  * iterations.  The result is the same as plain Lloyd's from the same seeds.
+ * While the bounds decide fewer than half of the points (early iterations
+ * on overlapping clusters) a branch-free pass over every point is used
+ * instead.  The hot loops are specialised for small d (kmeans_restart) and
+ * take two points at a time with SSE2 where available; every distance is
+ * summed in the same order either way, so results do not depend on it.
  *
  * Copyright (C) 2026 the clv developers; GPL-3.0-or-later.
  *
@@ -106,6 +111,27 @@ sqdist(const double *a, const double *b, int d)
 	}
 }
 #undef SQ
+
+#ifdef __SSE2__
+/*
+ * Squared distances of the two points p and p + d to c, one per lane, each
+ * summed in the same order as sqdist (so with the same value).
+ */
+static pg_attribute_always_inline __m128d
+sqdist_pair(const double *p, const double *c, int d)
+{
+	__m128d		acc = _mm_setzero_pd();
+
+#pragma GCC unroll 8
+	for (int j = 0; j < d; j++)
+	{
+		__m128d		t = _mm_sub_pd(_mm_set_pd(p[d + j], p[j]), _mm_set1_pd(c[j]));
+
+		acc = _mm_add_pd(acc, _mm_mul_pd(t, t));
+	}
+	return acc;
+}
+#endif
 
 /*
  * Scaling is fitted on the training data and stored with the model, so that
@@ -213,6 +239,39 @@ kmeans_nearest(const double *centroids, int k, int d, const double *point)
 }
 
 /*
+ * The potential if candidate cx joined the centres: cand[i] becomes
+ * min(closest[i], |x_i - cx|^2), the sum is returned.  The seeding's inner
+ * loop, so with SSE2 two points go at a time (each point's distance summed
+ * in the same order as sqdist, so the values are the same).
+ */
+static pg_attribute_always_inline double
+candidate_pass(const double *x, int64 n, int d, const double *cx,
+			   const double *closest, double *cand)
+{
+	double		cpot = 0.0;
+	int64		i = 0;
+
+#ifdef __SSE2__
+	__m128d		pot2 = _mm_setzero_pd();
+
+	for (; i + 1 < n; i += 2)
+	{
+		__m128d		m = _mm_min_pd(sqdist_pair(x + i * d, cx, d),
+								   _mm_loadu_pd(closest + i));
+		_mm_storeu_pd(cand + i, m);
+		pot2 = _mm_add_pd(pot2, m);
+	}
+	cpot = _mm_cvtsd_f64(pot2) + _mm_cvtsd_f64(_mm_unpackhi_pd(pot2, pot2));
+#endif
+	for (; i < n; i++)
+	{
+		cand[i] = dmin(sqdist(x + i * d, cx, d), closest[i]);
+		cpot += cand[i];
+	}
+	return cpot;
+}
+
+/*
  * Greedy k-means++ (Arthur & Vassilvitskii 2007, as in scikit-learn): each
  * new centre is the best of 2 + floor(ln k) candidates drawn with
  * probability proportional to the squared distance to the nearest centre
@@ -257,7 +316,7 @@ kmeans_plusplus(const double *x, int64 n, int d, int k, gsl_rng *rng,
 			double		r = gsl_rng_uniform(rng) * pot;
 			int64		lo = 0,
 						hi = n - 1;
-			double		cpot = 0.0;
+			double		cpot;
 			const double *cx;
 
 			/* first index with cumsum > r: a point at positive distance */
@@ -274,13 +333,7 @@ kmeans_plusplus(const double *x, int64 n, int d, int k, gsl_rng *rng,
 				lo--;			/* only if r rounded up to pot */
 
 			cx = x + lo * d;
-			for (int64 i = 0; i < n; i++)
-			{
-				double		dd = sqdist(x + i * d, cx, d);
-
-				cand[i] = Min(dd, closest[i]);
-				cpot += cand[i];
-			}
+			cpot = candidate_pass(x, n, d, cx, closest, cand);
 			if (cpot < best_pot)
 			{
 				double	   *tmp = best;
@@ -344,6 +397,49 @@ nearest_two(const double *p, const double *centers, int k, int d,
 	*a = i1;
 	*d1 = sqrt(b1);
 	*d2 = (k > 1) ? sqrt(b2) : DBL_MAX;
+}
+
+/*
+ * nearest_two for the two points p and p + d at once (SSE2: one point per
+ * lane, the same operations as nearest_two, so the same results).
+ */
+static pg_attribute_always_inline void
+nearest_two_pair(const double *p, const double *centers, int k, int d,
+				 int *a, double *d1, double *d2)
+{
+#ifdef __SSE2__
+	__m128d		b1 = _mm_set1_pd(DBL_MAX),
+				b2 = _mm_set1_pd(DBL_MAX),
+				i1 = _mm_setzero_pd();
+
+	for (int c = 0; c < k; c++)
+	{
+		__m128d		acc = sqdist_pair(p, centers + (Size) c * d, d);
+		__m128d		closer;
+
+		b2 = _mm_min_pd(b2, _mm_max_pd(b1, acc));
+		closer = _mm_cmplt_pd(acc, b1);
+		i1 = _mm_or_pd(_mm_and_pd(closer, _mm_set1_pd((double) c)),
+					   _mm_andnot_pd(closer, i1));
+		b1 = _mm_min_pd(acc, b1);
+	}
+	a[0] = (int) _mm_cvtsd_f64(i1);
+	a[1] = (int) _mm_cvtsd_f64(_mm_unpackhi_pd(i1, i1));
+	b1 = _mm_sqrt_pd(b1);
+	d1[0] = _mm_cvtsd_f64(b1);
+	d1[1] = _mm_cvtsd_f64(_mm_unpackhi_pd(b1, b1));
+	if (k > 1)
+	{
+		b2 = _mm_sqrt_pd(b2);
+		d2[0] = _mm_cvtsd_f64(b2);
+		d2[1] = _mm_cvtsd_f64(_mm_unpackhi_pd(b2, b2));
+	}
+	else
+		d2[0] = d2[1] = DBL_MAX;
+#else
+	nearest_two(p, centers, k, d, &a[0], &d1[0], &d2[0]);
+	nearest_two(p + d, centers, k, d, &a[1], &d1[1], &d2[1]);
+#endif
 }
 
 /* Per-cluster sums and counts from scratch (then kept up to date). */
@@ -434,6 +530,56 @@ update_centers(const double *x, int64 n, int d, int k, KMeansWork *w)
 }
 
 /*
+ * Exact nearest and second-nearest centroid of every point, two points at
+ * a time, with bounds set from them.  With track, the labels were valid
+ * before: cluster sums follow the points that change cluster, and
+ * *unsettled counts the points the bounds would not have decided.
+ * Returns the number of points that changed cluster.
+ */
+static pg_attribute_always_inline int64
+dense_pass(const double *x, int64 n, int d, int k, KMeansWork *w, bool track,
+		   int64 *unsettled)
+{
+	int64		changed = 0;
+
+	for (int64 i = 0; i < n; i += 2)
+	{
+		int			m = (i + 1 < n) ? 2 : 1;
+		int			na[2];
+		double		u[2],
+					l[2];
+
+		if ((i % KMEANS_CHECK_EVERY) == 0)
+			CHECK_FOR_INTERRUPTS();
+		if (m == 2)
+			nearest_two_pair(x + i * d, w->centers, k, d, na, u, l);
+		else
+			nearest_two(x + i * d, w->centers, k, d, &na[0], &u[0], &l[0]);
+		for (int q = 0; q < m; q++)
+		{
+			int64		pi = i + q;
+			int			a = w->labels[pi];
+
+			if (track)
+			{
+				double		bound = Max(w->half[a], w->lower[pi] - w->dropped[a]);
+
+				*unsettled += (w->upper[pi] + w->moved[a] > bound);
+				if (na[q] != a)
+				{
+					move_point(x + pi * d, d, a, na[q], w);
+					changed++;
+				}
+			}
+			w->labels[pi] = na[q];
+			w->upper[pi] = u[q] - w->moved[na[q]];
+			w->lower[pi] = l[q] + w->dropped[na[q]];
+		}
+	}
+	return changed;
+}
+
+/*
  * One restart: seeds, then Lloyd iterations with Hamerly's bounds until no
  * label changes, the squared centroid shift falls below tol_abs, or
  * max_iter.  Ends with an exact assignment step so that labels and inertia
@@ -446,22 +592,17 @@ kmeans_single(const double *x, int64 n, int d, int k, int max_iter,
 {
 	int			iter;
 	double		total;
+	int64		unsettled = n;	/* points the bounds did not decide */
 
 	/* the bounds are not in use yet: they serve as seeding scratch */
 	if (!kmeans_plusplus(x, n, d, k, rng, w->centers, w->buf[0], w->buf[1],
 						 w->upper, w->lower))
 		return false;
 
-	for (int64 i = 0; i < n; i++)
-	{
-		nearest_two(x + i * d, w->centers, k, d, &w->labels[i],
-					&w->upper[i], &w->lower[i]);
-		if ((i % KMEANS_CHECK_EVERY) == 0)
-			CHECK_FOR_INTERRUPTS();
-	}
-	cluster_sums(x, n, d, k, w);
 	memset(w->moved, 0, sizeof(double) * k);
 	memset(w->dropped, 0, sizeof(double) * k);
+	dense_pass(x, n, d, k, w, false, NULL);
+	cluster_sums(x, n, d, k, w);
 
 	*converged = false;
 	for (iter = 1;; iter++)
@@ -472,7 +613,8 @@ kmeans_single(const double *x, int64 n, int d, int k, int max_iter,
 		int			r1 = 0;
 		int64		changed = 0;
 		bool		reset,
-					small_shift;
+					small_shift,
+					dense;
 
 		CHECK_FOR_INTERRUPTS();
 		reset = update_centers(x, n, d, k, w);
@@ -534,33 +676,46 @@ kmeans_single(const double *x, int64 n, int d, int k, int max_iter,
 				w->dropped[c] += w->drop[c];
 			}
 		}
-		for (int64 i = 0; i < n; i++)
+		/*
+		 * While more than half of the points fail their bounds (early
+		 * iterations, overlapping clusters), a branch-free scan of every
+		 * point is cheaper than testing bounds point by point; the scan
+		 * still counts how many points the bounds would have let through.
+		 */
+		dense = reset || unsettled > n / 2;
+		unsettled = 0;
+		if (dense)
+			changed = dense_pass(x, n, d, k, w, true, &unsettled);
+		else
 		{
-			int			a = w->labels[i];
-			double		bound,
-						own,
-						u,
-						l;
+			for (int64 i = 0; i < n; i++)
+			{
+				int			a = w->labels[i];
+				double		bound,
+							own,
+							u,
+							l;
 
-			if ((i % KMEANS_CHECK_EVERY) == 0)
-				CHECK_FOR_INTERRUPTS();
-			bound = Max(w->half[a], w->lower[i] - w->dropped[a]);
-			if (w->upper[i] + w->moved[a] <= bound)
-				continue;
-			own = sqdist(x + i * d, w->centers + (Size) a * d, d);
-			u = sqrt(own);
-			if (u <= bound)
-			{
-				w->upper[i] = u - w->moved[a];
-				continue;
-			}
-			nearest_two(x + i * d, w->centers, k, d, &w->labels[i], &u, &l);
-			w->upper[i] = u - w->moved[w->labels[i]];
-			w->lower[i] = l + w->dropped[w->labels[i]];
-			if (w->labels[i] != a)
-			{
-				move_point(x + i * d, d, a, w->labels[i], w);
-				changed++;
+				if ((i % KMEANS_CHECK_EVERY) == 0)
+					CHECK_FOR_INTERRUPTS();
+				bound = Max(w->half[a], w->lower[i] - w->dropped[a]);
+				if (w->upper[i] + w->moved[a] <= bound)
+					continue;
+				unsettled++;
+				own = sqdist(x + i * d, w->centers + (Size) a * d, d);
+				if (own <= bound * bound)	/* bound >= 0 */
+				{
+					w->upper[i] = sqrt(own) - w->moved[a];
+					continue;
+				}
+				nearest_two(x + i * d, w->centers, k, d, &w->labels[i], &u, &l);
+				w->upper[i] = u - w->moved[w->labels[i]];
+				w->lower[i] = l + w->dropped[w->labels[i]];
+				if (w->labels[i] != a)
+				{
+					move_point(x + i * d, d, a, w->labels[i], w);
+					changed++;
+				}
 			}
 		}
 
@@ -803,50 +958,68 @@ kmeans_fit(const double *x, int64 n, int d, const KMeansParams *params,
 	return KMEANS_OK;
 }
 
+/* Largest n * k for which all per-point cluster sums are kept at once. */
+#define KMEANS_SIL_MATRIX_MAX (16 * 1024 * 1024)
+
 /*
  * Mean silhouette coefficient (Rousseeuw 1987) with Euclidean distances, as
  * scikit-learn's silhouette_score: a point alone in its cluster scores 0.
- * Exact, O(n^2 d): each pair is visited once and its distance added to both
- * points' per-cluster sums.  Callers sample beforehand for large n.
+ * Exact, O(n^2 d).  When the n * k per-cluster distance sums fit in
+ * KMEANS_SIL_MATRIX_MAX doubles each pair is visited once and its distance
+ * added to both points' sums; otherwise (large k) each point's row of sums
+ * is computed on its own, twice the distances but O(k) memory.  Callers
+ * sample beforehand for large n.
  */
 double
 kmeans_silhouette(const double *x, int64 n, int d, const int *labels, int k)
 {
-	double	   *sums = kmeans_alloc(mul_size(n, k), sizeof(double));
+	bool		matrix = (double) n * k <= KMEANS_SIL_MATRIX_MAX;
+	double	   *sums = kmeans_alloc(matrix ? (int64) n * k : k, sizeof(double));
 	int64	   *sizes = palloc0(sizeof(int64) * k);
 	double		total = 0.0;
 
-	memset(sums, 0, sizeof(double) * n * k);
 	for (int64 i = 0; i < n; i++)
 		sizes[labels[i]]++;
-	for (int64 i = 0; i < n; i++)
+	if (matrix)
 	{
-		const double *p = x + i * d;
-		double	   *si = sums + i * k;
-		int			li = labels[i];
-
-		CHECK_FOR_INTERRUPTS();
-		for (int64 j = i + 1; j < n; j++)
+		memset(sums, 0, sizeof(double) * n * k);
+		for (int64 i = 0; i < n; i++)
 		{
-			double		dd = sqrt(sqdist(p, x + j * d, d));
+			const double *p = x + i * d;
+			double	   *si = sums + i * k;
+			int			li = labels[i];
 
-			si[labels[j]] += dd;
-			sums[j * k + li] += dd;
+			CHECK_FOR_INTERRUPTS();
+			for (int64 j = i + 1; j < n; j++)
+			{
+				double		dd = sqrt(sqdist(p, x + j * d, d));
+
+				si[labels[j]] += dd;
+				sums[j * k + li] += dd;
+			}
 		}
 	}
 	for (int64 i = 0; i < n; i++)
 	{
 		int			li = labels[i];
+		double	   *si = matrix ? sums + i * k : sums;
 		double		a,
 					b = DBL_MAX;
 
 		if (sizes[li] <= 1)
 			continue;
-		a = sums[i * k + li] / (double) (sizes[li] - 1);
+		if (!matrix)
+		{
+			CHECK_FOR_INTERRUPTS();
+			memset(si, 0, sizeof(double) * k);
+			for (int64 j = 0; j < n; j++)
+				si[labels[j]] += sqrt(sqdist(x + i * d, x + j * d, d));
+		}
+		a = si[li] / (double) (sizes[li] - 1);
 		for (int c = 0; c < k; c++)
 		{
 			if (c != li && sizes[c] > 0)
-				b = Min(b, sums[i * k + c] / (double) sizes[c]);
+				b = Min(b, si[c] / (double) sizes[c]);
 		}
 		if (b == DBL_MAX)
 			continue;			/* a single cluster: silhouette undefined */

@@ -81,7 +81,7 @@ COMMENT ON FUNCTION clv_kmeans_label(float8, float8, float8) IS
 -- frequency and spend, by name (the first listed name the model has wins).
 CREATE FUNCTION clv_kmeans_profile(name text, source text, value_column text DEFAULT NULL)
 RETURNS TABLE (cluster int, size bigint, share float8, means jsonb, value_share float8, label text)
-LANGUAGE plpgsql STABLE
+LANGUAGE plpgsql VOLATILE
 AS $$
 DECLARE
 	params jsonb;
