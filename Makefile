@@ -39,3 +39,5 @@ test:
 	bash tools/test.sh
 bench:
 	bash tools/bench.sh
+report:
+	bash tools/report.sh

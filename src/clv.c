@@ -12,8 +12,10 @@
 #include <gsl/gsl_errno.h>
 
 #include "fmgr.h"
+#include "utils/builtins.h"
 
 #include "clv.h"
+#include "kmeans.h"
 
 PG_MODULE_MAGIC;
 
@@ -27,6 +29,7 @@ void
 _PG_init(void)
 {
 	gsl_set_error_handler_off();
+	clv_kmeans_init();
 }
 
 static const struct
@@ -58,6 +61,25 @@ clv_parse_time_unit(const char *name)
 			 errmsg("invalid time unit \"%s\"", name),
 			 errhint("Valid time units are: %s.", CLV_VALID_TIME_UNITS)));
 	pg_unreachable();
+}
+
+/*
+ * The same for a text argument without copying it: aggregates see the unit
+ * once per input row.
+ */
+ClvTimeUnit
+clv_parse_time_unit_text(const text *name)
+{
+	const char *s = VARDATA_ANY(name);
+	int			len = VARSIZE_ANY_EXHDR(name);
+
+	for (int i = 0; i < lengthof(clv_time_units); i++)
+	{
+		if (strlen(clv_time_units[i].name) == len &&
+			pg_strncasecmp(s, clv_time_units[i].name, len) == 0)
+			return (ClvTimeUnit) i;
+	}
+	return clv_parse_time_unit(text_to_cstring(name));
 }
 
 const char *

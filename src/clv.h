@@ -27,6 +27,7 @@ typedef enum ClvTimeUnit
 #define CLV_VALID_TIME_UNITS "day, week, month, year"
 
 extern ClvTimeUnit clv_parse_time_unit(const char *name);
+extern ClvTimeUnit clv_parse_time_unit_text(const text *name);
 extern const char *clv_time_unit_name(ClvTimeUnit unit);
 extern double clv_time_unit_days(ClvTimeUnit unit);
 

@@ -1,0 +1,168 @@
+-- K-Means segmentation: training, the catalog, assignment, scan, profile, errors.
+-- Deterministic data: three well separated blobs of 60 points each.
+CREATE TABLE km_blobs AS
+SELECT i, g,
+       (ARRAY[0, 10, 0])[g] + ((i * 37) % 17) / 17.0 AS x,
+       (ARRAY[0, 0, 10])[g] + ((i * 53) % 19) / 19.0 AS y
+FROM (SELECT i, 1 + i % 3 AS g FROM generate_series(1, 180) i) s;
+
+-- errors come back as SQLSTATE: message (HINT)
+CREATE FUNCTION km_err(q text) RETURNS text LANGUAGE plpgsql AS $$
+DECLARE
+	h text;
+BEGIN
+	EXECUTE q;
+	RETURN 'no error';
+EXCEPTION WHEN OTHERS THEN
+	GET STACKED DIAGNOSTICS h = PG_EXCEPTION_HINT;
+	RETURN SQLSTATE || ': ' || SQLERRM || CASE WHEN h <> '' THEN ' (HINT: ' || h || ')' ELSE '' END;
+END $$;
+
+-- training stores version 1 and returns the row
+SELECT name, version, kind, transaction_model, spend_model, n_customers, converged,
+       time_unit, source, options
+FROM clv_kmeans_train('km_b', 'km_blobs', ARRAY['x', 'y'], 3, '{"seed": 7}');
+
+-- params: k, features, scaling, centroids (original and scaled), sizes, inertia
+SELECT params->'k' AS k, params->'features' AS features, params->'sizes' AS sizes,
+       params->'scaling'->>'method' AS scaling,
+       round((params->>'inertia')::numeric, 6) AS inertia,
+       jsonb_array_length(params->'centroids_scaled') AS n_scaled
+FROM clv_models WHERE name = 'km_b';
+SELECT ord, round((c->>0)::numeric, 4) AS x, round((c->>1)::numeric, 4) AS y
+FROM clv_models, jsonb_array_elements(params->'centroids') WITH ORDINALITY AS t(c, ord)
+WHERE name = 'km_b' ORDER BY ord;
+-- the original-unit centroids are the means of the blobs
+SELECT g, round(avg(x), 4) AS x, round(avg(y), 4) AS y FROM km_blobs GROUP BY g ORDER BY g;
+SELECT jsonb_array_length(diagnostics->'restart_inertia') AS restarts,
+       diagnostics->'skipped_null_rows' AS skipped
+FROM clv_models WHERE name = 'km_b';
+
+-- every blob is one cluster; numbering 1..k (equal sizes: by centroid)
+SELECT g, clv_cluster('km_b', ARRAY[x, y]) AS cluster, count(*)
+FROM km_blobs GROUP BY 1, 2 ORDER BY 1, 2;
+SELECT clv_cluster('km_b', ARRAY[10, 0.5]) AS near_10_0, clv_cluster('km_b', ARRAY[0, 10]) AS near_0_10;
+
+-- the inline variant agrees
+SELECT count(*) FILTER (WHERE clv_cluster(m.params, ARRAY[x, y]) = clv_cluster('km_b', ARRAY[x, y])) AS agree
+FROM km_blobs, clv_models m WHERE m.name = 'km_b';
+
+-- same seed, same model; the centroids are found whatever the seed
+SELECT a.params = b.params AS same_params
+FROM clv_kmeans_train('km_s', 'km_blobs', ARRAY['x', 'y'], 3, '{"seed": 42}') a,
+     LATERAL (SELECT params FROM clv_kmeans_train('km_s', 'km_blobs', ARRAY['x', 'y'], 3, '{"seed": 42}')) b;
+SELECT version, params->'sizes' AS sizes FROM clv_models WHERE name = 'km_s' ORDER BY version;
+
+-- training again adds a version; the newest serves clv_cluster
+SELECT version, params->'k' AS k
+FROM clv_kmeans_train('km_b', 'SELECT x, y FROM km_blobs WHERE g <> 3', ARRAY['x', 'y'], 2, '{"seed": 7}');
+SELECT max(clv_cluster('km_b', ARRAY[x, y])) AS max_cluster FROM km_blobs;
+SELECT name, version, kind FROM clv_models WHERE name LIKE 'km\_%' ORDER BY 1, 2;
+
+-- progress NOTICEs on request
+SELECT version FROM clv_kmeans_train('km_v', 'km_blobs', ARRAY['x', 'y'], 3,
+	'{"seed": 1, "n_init": 2, "verbose": true}');
+
+-- scaling variants: none keeps the raw space; log_zscore back-transforms centroids
+SELECT params->'scaling' AS scaling, round((params->>'inertia')::numeric, 4) AS inertia
+FROM clv_kmeans_train('km_n', 'km_blobs', ARRAY['x', 'y'], 3, '{"scaling": "none", "seed": 3}');
+SELECT params->'scaling'->>'method' AS method,
+       (SELECT array_agg(round((c->>0)::numeric, 2) ORDER BY round((c->>0)::numeric, 2))
+        FROM jsonb_array_elements(params->'centroids') c) AS x_centroids
+FROM clv_kmeans_train('km_l', 'km_blobs', ARRAY['x', 'y'], 3, '{"scaling": "log_zscore", "seed": 3}');
+SELECT clv_cluster('km_l', ARRAY[10.2, 0.3]) = clv_cluster('km_l', ARRAY[10.0, 0.6]) AS same_cluster;
+
+-- choosing k: the elbow and the silhouette peak at the true k = 3
+SELECT k, round(inertia::numeric, 4) AS inertia, round(silhouette::numeric, 4) AS silhouette
+FROM clv_kmeans_scan('km_blobs', ARRAY['x', 'y'], 1, 5, '{"seed": 7}');
+-- the scan fits as training does: same inertia for the same k and seed
+SELECT round(s.inertia::numeric, 8) = round((m.params->>'inertia')::numeric, 8) AS same_inertia
+FROM clv_kmeans_scan('km_blobs', ARRAY['x', 'y'], 3, 3, '{"seed": 42}') s,
+     clv_models m WHERE m.name = 'km_s' AND m.version = 2;
+-- a sampled silhouette (sample_size < rows) is close to the exact one
+SELECT k, round(silhouette::numeric, 2) AS silhouette
+FROM clv_kmeans_scan('km_blobs', ARRAY['x', 'y'], 3, 3, '{"seed": 7, "sample_size": 90}');
+
+-- cluster profiles and names
+CREATE TABLE km_rfm AS
+SELECT i,
+       (ARRAY[12, 1, 3, 1])[g] + (i % 3) AS frequency,
+       (ARRAY[5, 300, 20, 280])[g] + (i % 5) AS days_since_last,
+       (ARRAY[150, 20, 400, 60])[g] + (i % 7) * 2.0 AS monetary_value,
+       ((ARRAY[12, 1, 3, 1])[g] + (i % 3) + 1) * ((ARRAY[150, 20, 400, 60])[g] + (i % 7) * 2.0) AS total_amount
+FROM (SELECT i, 1 + (i % 10 > 2)::int + (i % 10 > 5)::int + (i % 10 > 7)::int AS g
+      FROM generate_series(1, 200) i) s;
+SELECT version FROM clv_kmeans_train('km_rfm', 'km_rfm', ARRAY['frequency', 'days_since_last', 'monetary_value'], 4, '{"seed": 5}');
+SELECT cluster, size, round(share::numeric, 3) AS share,
+       round((means->>'frequency')::numeric, 2) AS frequency,
+       round((means->>'days_since_last')::numeric, 2) AS days_since_last,
+       round((means->>'monetary_value')::numeric, 2) AS monetary_value,
+       round(value_share::numeric, 3) AS value_share, label
+FROM clv_kmeans_profile('km_rfm', 'km_rfm', 'total_amount');
+SELECT cluster, size, value_share, label
+FROM clv_kmeans_profile('km_b', 'SELECT x, y FROM km_blobs');
+SELECT clv_kmeans_label(0.3, 1.5, 0.8) AS power, clv_kmeans_label(0.3, 0.2, 0.8) AS active_high,
+       clv_kmeans_label(-0.9, -0.5, 0.1) AS inactive_mid, clv_kmeans_label(-0.2, NULL, -0.6) AS inactive_low,
+       clv_kmeans_label(0.1, 0.7, NULL) AS active_frequent, clv_kmeans_label(NULL, NULL, NULL) AS none;
+
+-- clv_cluster in parallel plans and GROUP BY
+SET force_parallel_mode = on;
+SET parallel_setup_cost = 0;
+SET parallel_tuple_cost = 0;
+SET min_parallel_table_scan_size = 0;
+SELECT clv_cluster('km_s', ARRAY[x, y]) AS cluster, count(*) FROM km_blobs GROUP BY 1 ORDER BY 1;
+RESET force_parallel_mode;
+RESET parallel_setup_cost;
+RESET parallel_tuple_cost;
+RESET min_parallel_table_scan_size;
+
+-- bad input
+CREATE TABLE km_bad AS
+SELECT i, i::float8 AS a, (i % 4)::float8 AS b, 5.0::numeric AS c, 'x' || i AS t,
+       CASE WHEN i % 10 = 0 THEN NULL ELSE i * 2 END AS n
+FROM generate_series(1, 40) i;
+SELECT km_err($$SELECT clv_kmeans_train('km_e', 'km_bad', ARRAY['a'], 0)$$);
+SELECT km_err($$SELECT clv_kmeans_train('km_e', 'km_bad', ARRAY['a'], 41)$$);
+SELECT km_err($$SELECT clv_kmeans_train('km_e', 'km_bad', ARRAY['b'], 5)$$);
+SELECT km_err($$SELECT clv_kmeans_train('km_e', 'km_bad', ARRAY['a', 'c'], 2)$$);
+SELECT params->'scaling'->'scale' AS scale
+FROM clv_kmeans_train('km_e', 'km_bad', ARRAY['a', 'c'], 2, '{"scaling": "none"}');
+SELECT km_err($$SELECT clv_kmeans_train('km_e', 'km_bad', ARRAY['a', 'nope'], 2)$$);
+SELECT km_err($$SELECT clv_kmeans_train('km_e', 'SELECT a FROM km_bad', ARRAY['a', 'nope'], 2)$$);
+SELECT km_err($$SELECT clv_kmeans_train('km_e', 'km_missing', ARRAY['a'], 2)$$);
+SELECT km_err($$SELECT clv_kmeans_train('km_e', 'km_bad', ARRAY['a', 't'], 2)$$);
+SELECT km_err($$SELECT clv_kmeans_train('km_e', 'SELECT a, ''NaN''::float8 AS z FROM km_bad', ARRAY['a', 'z'], 2)$$);
+SELECT km_err($$SELECT clv_kmeans_train('km_e', 'SELECT a, CASE WHEN a > 3 THEN ''Infinity''::float8 ELSE a END AS z FROM km_bad', ARRAY['a', 'z'], 2)$$);
+SELECT km_err($$SELECT clv_kmeans_train('km_e', 'SELECT -a AS a FROM km_bad', ARRAY['a'], 2, '{"scaling": "log_zscore"}')$$);
+SELECT km_err($$SELECT clv_kmeans_train('km_e', 'km_bad', ARRAY['a'], 2, '{"scaling": "minmax"}')$$);
+SELECT km_err($$SELECT clv_kmeans_train('km_e', 'km_bad', ARRAY['a'], 2, '{"n_inits": 3}')$$);
+SELECT km_err($$SELECT clv_kmeans_train('km_e', 'km_bad', ARRAY['a'], 2, '{"n_init": 0}')$$);
+SELECT km_err($$SELECT clv_kmeans_train('km_e', 'km_bad', ARRAY['a'], 2, '{"seed": -1}')$$);
+SELECT km_err($$SELECT clv_kmeans_train('km_e', 'km_bad', ARRAY['a'], 2, '{"tol": "x"}')$$);
+SELECT km_err($$SELECT clv_kmeans_train('km_e', 'km_bad', ARRAY['a'], 2, '[1]')$$);
+SELECT km_err($$SELECT clv_kmeans_train('km_e', 'km_bad', ARRAY['a', 'a'], 2)$$);
+SELECT km_err($$SELECT clv_kmeans_train('km_e', 'km_bad', ARRAY[]::text[], 2)$$);
+SELECT km_err($$SELECT clv_kmeans_train('km_e', 'km_bad', ARRAY['a', NULL], 2)$$);
+SELECT km_err($$SELECT clv_kmeans_train('', 'km_bad', ARRAY['a'], 2)$$);
+SELECT km_err($$SELECT clv_kmeans_train('km_e', 'SELECT a FROM km_bad WHERE false', ARRAY['a'], 1)$$);
+-- rows with a NULL feature are skipped and counted
+SELECT n_customers, diagnostics->'skipped_null_rows' AS skipped
+FROM clv_kmeans_train('km_e', 'km_bad', ARRAY['a', 'n'], 2);
+-- past clv.kmeans_max_rows: an error with a hint
+SET clv.kmeans_max_rows = 30;
+SELECT km_err($$SELECT clv_kmeans_train('km_e', 'km_bad', ARRAY['a'], 2)$$);
+RESET clv.kmeans_max_rows;
+SELECT km_err($$SELECT * FROM clv_kmeans_scan('km_bad', ARRAY['a'], 3, 2)$$);
+SELECT km_err($$SELECT * FROM clv_kmeans_scan('km_bad', ARRAY['a'], 0, 2)$$);
+SELECT km_err($$SELECT * FROM clv_kmeans_scan('km_bad', ARRAY['b'], 2, 6)$$);
+SELECT km_err($$SELECT clv_cluster('km_nope', ARRAY[1.0])$$);
+SELECT km_err($$SELECT clv_cluster('km_b', ARRAY[1.0])$$);
+SELECT km_err($$SELECT clv_cluster('km_b', ARRAY[1.0, NULL])$$);
+SELECT km_err($$SELECT clv_cluster('km_b', ARRAY[1.0, 'NaN'])$$);
+SELECT km_err($$SELECT clv_cluster('km_l', ARRAY[-2.0, 1.0])$$);
+SELECT km_err($$SELECT clv_cluster('{"k": 2}'::jsonb, ARRAY[1.0])$$);
+SELECT km_err($$SELECT * FROM clv_kmeans_profile('km_nope', 'km_bad')$$);
+
+DELETE FROM clv_models WHERE name LIKE 'km\_%';
+DROP TABLE km_blobs, km_rfm, km_bad;
+DROP FUNCTION km_err(text);

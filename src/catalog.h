@@ -1,0 +1,40 @@
+/*-------------------------------------------------------------------------
+ *
+ * catalog.h
+ *	  The model catalog (clv_models): training into it and resolving a
+ *	  model name into a prediction spec.
+ *
+ * clv_train() stores what the shared fit path (fit.h) computes; the
+ * name-based prediction functions resolve the newest version of a name
+ * once per query (fn_extra) and hand the spec to the prediction core
+ * (predict.h).  No math lives here.
+ *
+ * Copyright (C) 2026 the clv developers; GPL-3.0-or-later.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef CLV_CATALOG_H
+#define CLV_CATALOG_H
+
+#include "fmgr.h"
+
+#include "predict.h"
+
+/*
+ * The spec of the newest version of the model named by argument 0 of the
+ * calling SQL function, cached in fcinfo->flinfo->fn_extra for the rest of
+ * the query.  Text that is a JSON object is parsed as inline params.
+ * Errors: 42704 unknown name, 42809 not a BTYD model.
+ */
+extern const ClvModelSpec *clv_catalog_spec(FunctionCallInfo fcinfo);
+
+/* Whether a "name" argument is really inline params (a JSON literal). */
+extern bool clv_name_is_json(const char *name);
+
+/*
+ * The schema-qualified, quoted name of the catalog table, found in the
+ * schema of the calling SQL function (the extension's schema).
+ */
+extern char *clv_catalog_table(FunctionCallInfo fcinfo);
+
+#endif							/* CLV_CATALOG_H */
