@@ -48,12 +48,19 @@ if [ ${#tap_files[@]} -gt 0 ]; then
 	tap_log=$CLV_TMP/tap.log
 	mkdir -p "$CLV_TMP/tap"
 	clv_is_root && chown postgres: "$CLV_TMP/tap"
+	# The TAP tests run as the postgres OS user (initdb refuses root), which
+	# may not be able to read this checkout (a private clone directory): they
+	# run from a copy of the tree inside the run's own directory.
+	tap_root=$CLV_TMP/tree
+	mkdir -p "$tap_root"
+	tar -C "$CLV_ROOT" --exclude=.git --exclude=results -cf - . | tar -C "$tap_root" -xf -
+	clv_is_root && chown -R postgres: "$tap_root"
 	set +e
-	clv_as_pg env PATH="$CLV_PGBIN:$PATH" \
+	(cd "$tap_root" && clv_as_pg env PATH="$CLV_PGBIN:$PATH" \
 		PERL5LIB="/usr/lib/postgresql/$PG_MAJOR/lib/pgxs/src/test/perl" \
 		TESTDIR="$CLV_TMP/tap" PG_REGRESS=/usr/lib/postgresql/$PG_MAJOR/lib/pgxs/src/test/regress/pg_regress \
-		CLV_ROOT="$CLV_ROOT" PGHOST="$PGHOST" PGPORT="$PGPORT" PGUSER="$PGUSER" \
-		prove --norc --timer --exec "$CLV_ROOT/tools/tap-exec" "${tap_files[@]}" 2>&1 | tee "$tap_log"
+		CLV_ROOT="$tap_root" PGHOST="$PGHOST" PGPORT="$PGPORT" PGUSER="$PGUSER" \
+		prove --norc --timer --exec "$tap_root/tools/tap-exec" "${tap_files[@]}") 2>&1 | tee "$tap_log"
 	tap_rc=${PIPESTATUS[0]}
 	set -e
 	t_total=$(sed -nE 's/^Files=[0-9]+, Tests=([0-9]+),.*/\1/p' "$tap_log" | tail -1)
