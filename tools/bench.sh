@@ -3,8 +3,32 @@
 # measured in the same run, and writes tests/bench/results/<name>.md; then
 # assembles BENCHMARKS.md from all result files.
 # Usage: bash tools/bench.sh [name ...]   (default: every tests/bench/*.sh)
+#        bash tools/bench.sh --assemble     (only rebuild BENCHMARKS.md)
 source "$(dirname "$0")/lib.sh"
 cd "$CLV_ROOT"
+
+clv_bench_assemble() {
+	local pgversion
+	pgversion=$(/usr/lib/postgresql/$PG_MAJOR/bin/postgres --version | awk '{print $3}')
+	{
+		echo "# clv benchmarks"
+		echo
+		echo "Written by \`make bench\` (tools/bench.sh) from tests/bench/results/*.md; every figure was"
+		echo "measured, each next to a baseline measured in the same run. Machine: $(nproc) cores,"
+		echo "$(free -g | awk '/^Mem:/ {print $2}') GiB, PostgreSQL $pgversion, $(gsl-config --version | sed 's/^/GSL /')."
+		echo
+		for f in tests/bench/results/*.md; do
+			cat "$f"
+			echo
+		done
+	} >BENCHMARKS.md
+	clv_log "wrote BENCHMARKS.md"
+}
+
+if [ "${1:-}" = --assemble ]; then
+	clv_bench_assemble
+	exit 0
+fi
 
 clv_ensure_packages $CLV_PKGS_BUILD $CLV_PKGS_TEST
 clv_build
@@ -16,7 +40,10 @@ clv_psql -c "CREATE EXTENSION clv"
 
 names=("$@")
 if [ ${#names[@]} -eq 0 ]; then
-	for f in tests/bench/*.sh; do names+=("$(basename "$f" .sh)"); done
+	for f in tests/bench/*.sh; do
+		[ "$(basename "$f")" != common.sh ] || continue	# shared helpers, not a benchmark
+		names+=("$(basename "$f" .sh)")
+	done
 fi
 for n in "${names[@]}"; do
 	clv_log "bench: $n"
@@ -24,16 +51,4 @@ for n in "${names[@]}"; do
 	mv "tests/bench/results/$n.md.new" "tests/bench/results/$n.md"
 done
 
-{
-	echo "# clv benchmarks"
-	echo
-	echo "Written by \`make bench\` (tools/bench.sh); every figure was measured, each next to a"
-	echo "baseline measured in the same run. Machine of the last full run: $(nproc) cores,"
-	echo "$(free -g | awk '/^Mem:/ {print $2}') GiB, PostgreSQL $("$CLV_PGBIN/postgres" --version | awk '{print $3}'), $(gsl-config --version | sed 's/^/GSL /')."
-	echo
-	for f in tests/bench/results/*.md; do
-		cat "$f"
-		echo
-	done
-} >BENCHMARKS.md
-clv_log "wrote BENCHMARKS.md"
+clv_bench_assemble

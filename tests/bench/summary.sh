@@ -47,7 +47,7 @@ plain1_ms=$(bench_best_ms "$RUNS" "SET TimeZone = 'UTC'; SET max_parallel_worker
 ratio=$(awk -v a="$clv_ms" -v b="$plain_ms" 'BEGIN{printf "%.2f", a/b}')
 verdict=$(awk -v a="$clv_ms" -v b="$plain_ms" 'BEGIN{print (a <= b ? "met" : "NOT met")}')
 cat <<MD
-## clv_summary: $(printf "%'d" "$N") orders of $(printf "%'d" "$CUST") customers
+## clv_summary: $N orders of $CUST customers
 
 Best of $RUNS runs each, same data, same server, measured $(date -u +%Y-%m-%d). Frequencies of
 both queries agree: $check. Parallel = up to 2 workers per gather (the server's setting).
