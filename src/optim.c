@@ -198,7 +198,9 @@ minimise(FitProblem *fp, gsl_vector *x, const ClvFitOptions *opt, bool *converge
 			s = gsl_multimin_fdfminimizer_alloc(gsl_multimin_fdfminimizer_vector_bfgs2,
 												fp->np);
 			if (s == NULL)
-				elog(ERROR, "out of memory allocating the minimiser");
+				ereport(ERROR,
+						(errcode(ERRCODE_OUT_OF_MEMORY),
+						 errmsg("out of memory allocating the minimiser")));
 			if (gsl_multimin_fdfminimizer_set(s, &fdf, x, 0.1, 0.1) == GSL_SUCCESS &&
 				isfinite(s->f))
 			{
@@ -231,7 +233,9 @@ minimise(FitProblem *fp, gsl_vector *x, const ClvFitOptions *opt, bool *converge
 			nm = gsl_multimin_fminimizer_alloc(gsl_multimin_fminimizer_nmsimplex2, fp->np);
 			step = gsl_vector_alloc(fp->np);
 			if (nm == NULL || step == NULL)
-				elog(ERROR, "out of memory allocating the minimiser");
+				ereport(ERROR,
+						(errcode(ERRCODE_OUT_OF_MEMORY),
+						 errmsg("out of memory allocating the minimiser")));
 			gsl_vector_set_all(step, 0.2);
 			if (gsl_multimin_fminimizer_set(nm, &ff, x, step) == GSL_SUCCESS &&
 				isfinite(nm->fval))
@@ -474,7 +478,9 @@ clv_fit(ClvModelKind kind, const ClvObs *obs, size_t nobs,
 
 	x = gsl_vector_alloc(fp.np);
 	if (x == NULL)
-		elog(ERROR, "out of memory allocating the parameter vector");
+		ereport(ERROR,
+				(errcode(ERRCODE_OUT_OF_MEMORY),
+				 errmsg("out of memory allocating the parameter vector")));
 	PG_TRY();
 	{
 		/*
