@@ -19,6 +19,7 @@
 #include "gamma_gamma.h"
 #include "mbgnbd.h"
 #include "pareto_nbd.h"
+#include "specfun.h"
 
 static const ClvModelInfo clv_model_infos[CLV_N_MODELS] = {
 	[CLV_MODEL_BGNBD] = {CLV_MODEL_BGNBD, "bgnbd", false, 4, {"r", "alpha", "a", "b"}},
@@ -160,8 +161,10 @@ clv_discounted_purchases(ClvModelKind kind, const double *params,
 	nper = ceil(horizon);
 	for (double i = 1; i <= nper; i++)
 	{
-		double		cur = clv_expected_purchases(kind, params, x, tx, T,
-												 fmin(i, horizon));
+		double		cur;
+
+		CLV_CHECK_INTERRUPTS();
+		cur = clv_expected_purchases(kind, params, x, tx, T, fmin(i, horizon));
 
 		if (isnan(cur))
 			return NAN;

@@ -12,14 +12,23 @@
 #include <gsl/gsl_errno.h>
 
 #include "fmgr.h"
+#include "miscadmin.h"
 #include "utils/builtins.h"
 
 #include "clv.h"
 #include "kmeans.h"
+#include "specfun.h"
 
 PG_MODULE_MAGIC;
 
 void		_PG_init(void);
+
+/* The model math is server-agnostic; this is how its long loops get cancelled. */
+static void
+clv_check_for_interrupts(void)
+{
+	CHECK_FOR_INTERRUPTS();
+}
 
 /*
  * GSL's default error handler calls abort(), which would take the whole
@@ -29,6 +38,7 @@ void
 _PG_init(void)
 {
 	gsl_set_error_handler_off();
+	clv_interrupt_hook = clv_check_for_interrupts;
 	clv_kmeans_init();
 }
 

@@ -17,6 +17,10 @@
 
 /* Upper bound on series terms: beyond it the answer is reported as NaN. */
 #define CLV_SERIES_MAX_TERMS 5000000
+/* series terms between two interrupt checks */
+#define CLV_SERIES_CHECK_EVERY 4096
+
+void		(*clv_interrupt_hook) (void) = NULL;
 
 double
 clv_logaddexp(double a, double b)
@@ -111,6 +115,9 @@ clv_log_hyp2f1(double a, double b, double c, double z, int *sign)
 	{
 		double		ratio = (a + k) * (b + k) / ((c + k) * (k + 1)) * z;
 
+		if (k % CLV_SERIES_CHECK_EVERY == CLV_SERIES_CHECK_EVERY - 1)
+			CLV_CHECK_INTERRUPTS();
+
 		term *= ratio;
 		sum += term;
 		if (fabs(sum) > 1e250 || fabs(term) > 1e250)
@@ -161,6 +168,9 @@ clv_log_hyp2f1_a1(double a, double b, double z,
 	for (k = 0; k < CLV_SERIES_MAX_TERMS && z > 0; k++)
 	{
 		double		ratio = (e + k) / (a + 1.0 + k) * z;
+
+		if (k % CLV_SERIES_CHECK_EVERY == CLV_SERIES_CHECK_EVERY - 1)
+			CLV_CHECK_INTERRUPTS();
 
 		acc_e += 1.0 / (e + k);
 		acc_c += 1.0 / (a + 1.0 + k);

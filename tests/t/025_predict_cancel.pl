@@ -1,0 +1,43 @@
+# Long predictions are cancellable: a discounted CLV over thousands of periods
+# with extreme parameters (each period sums a slowly converging 2F1 series)
+# stops at statement_timeout while it computes, and the backend goes on
+# serving.  Without interrupt checks inside the math the timeout would still
+# be reported, but only once the executor regains control after the whole
+# computation (about 10 s per call uncancelled, 30 s for the three-row
+# query here); the bound checks that it stops long before that.
+use strict;
+use warnings;
+use PostgreSQL::Test::Cluster;
+use PostgreSQL::Test::Utils;
+use Test::More;
+use Time::HiRes qw(time);
+
+my $node = PostgreSQL::Test::Cluster->new('cancel');
+$node->init;
+$node->start;
+$node->safe_psql('postgres', 'CREATE EXTENSION clv');
+
+my $params = q{'{"transaction_model": "bgnbd", "r": 0.001, "alpha": 37.3954, "a": 7623.611,
+	"b": 340.8095, "spend_model": "gamma_gamma", "p": 0.8046, "q": 57.5028, "gamma": 0.11}'::jsonb};
+
+foreach my $case (
+	[ 'clv_predict, one call',
+		"SELECT clv_predict($params, 22, 0.009, 0.065, 30, 6266.584, 0.001, 1)" ],
+	[ 'clv_value over three rows',
+		"SELECT sum(clv_value($params, 22, 0.009, 0.065, 30, 6266.584 + i, 0.001)) FROM generate_series(1, 3) i" ])
+{
+	my ($name, $sql) = @$case;
+	my $start = time();
+	my ($ret, $stdout, $stderr) =
+	  $node->psql('postgres', "SET statement_timeout = '300ms'; $sql");
+	my $elapsed = time() - $start;
+	like($stderr, qr/canceling statement due to statement timeout/, "$name: stopped by statement_timeout")
+	  or diag($stderr);
+	cmp_ok($elapsed, '<', 5, "$name: stopped while computing (${\ sprintf('%.1f', $elapsed)} s)");
+}
+
+is($node->safe_psql('postgres',
+	q{SELECT round(clv_expected_purchases('{"r": 0.2426, "alpha": 4.4136, "a": 0.7929, "b": 2.4259}'::jsonb, 2, 30.43, 38.86, 39)::numeric, 3)}),
+	'1.226', 'the backend goes on serving predictions');
+$node->stop;
+done_testing();
