@@ -246,10 +246,14 @@ clv_bgbb_prob_n(const double *p, int kk, double horizon)
 	lsum = clv_lgamma(n + 1.0) - clv_lgamma(kk + 1.0) - clv_lgamma(n - kk + 1.0) +
 		bgbb_term(p, &k, kk, n - kk, 0, n, NULL);
 	for (int i = kk; i < n; i++)
+	{
+		if (i % 4096 == 4095)
+			CLV_CHECK_INTERRUPTS();
 		lsum = clv_logaddexp(lsum,
 							 clv_lgamma(i + 1.0) - clv_lgamma(kk + 1.0) -
 							 clv_lgamma(i - kk + 1.0) +
 							 bgbb_term(p, &k, kk, i - kk, 1, i, NULL));
+	}
 	if (isnan(lsum))
 		return NAN;
 	return fmin(1.0, exp(lsum));

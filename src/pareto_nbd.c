@@ -354,7 +354,10 @@ clv_pareto_nbd_prob_n(const double *p, int n, double t)
 	lb1 = clv_log_hyp2f1(r + s, b2, c, d / m, &sign) - (r + s) * log(m);
 	for (int i = 0; i <= n; i++)
 	{
-		double		lt = clv_lgamma(r + s + i) - clv_lgamma(r + s) -
+		double		lt;
+
+		CLV_CHECK_INTERRUPTS();
+		lt = clv_lgamma(r + s + i) - clv_lgamma(r + s) -
 			clv_lgamma(i + 1.0) + i * log(t) +
 			clv_log_hyp2f1(r + s + i, b2, c, d / (m + t), &sign) -
 			(r + s + i) * log(m + t);
