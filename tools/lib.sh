@@ -52,39 +52,41 @@ clv_build() {
 # Stage mode: copy PostgreSQL's binaries, libraries and share directory into
 # a private prefix (PostgreSQL finds share/ and lib/ relative to its binary)
 # and install clv there with DESTDIR.
-clv_stage() {
+# The run's private directory (the cluster, its socket, the staged install),
+# removed on exit however the script ends.
+clv_run_dir() {
 	CLV_TMP=$(mktemp -d /tmp/clv-run.XXXXXX)
 	chmod 755 "$CLV_TMP"
+	trap clv_cleanup EXIT
+}
+
+clv_stage() {
+	clv_run_dir
 	local prefix=$CLV_TMP/pg
 	mkdir -p "$prefix/usr/lib/postgresql" "$prefix/usr/share/postgresql"
 	cp -a /usr/lib/postgresql/$PG_MAJOR "$prefix/usr/lib/postgresql/"
 	cp -a /usr/share/postgresql/$PG_MAJOR "$prefix/usr/share/postgresql/"
 	make -C "$CLV_ROOT" -s install DESTDIR="$prefix" >/dev/null
 	CLV_PGBIN=$prefix/usr/lib/postgresql/$PG_MAJOR/bin
-	clv_is_root && chown -R postgres: "$CLV_TMP"
-	return 0
 }
 
 clv_system_install() {
-	CLV_TMP=$(mktemp -d /tmp/clv-run.XXXXXX)
-	chmod 755 "$CLV_TMP"
+	clv_run_dir
 	clv_log "installing clv into the system PostgreSQL $PG_MAJOR"
 	local sudo=""
 	clv_is_root || sudo=sudo
 	$sudo make -C "$CLV_ROOT" -s install >/dev/null
 	CLV_PGBIN=$PG_SYS_BIN
-	clv_is_root && chown -R postgres: "$CLV_TMP"
-	return 0
 }
 
 # Start a throwaway cluster listening only on a Unix socket in $CLV_TMP.
 # Extra server settings may be passed as arguments ("-c name=value" pairs).
 clv_start_cluster() {
 	export PGHOST=$CLV_TMP PGPORT=54329 PGUSER=postgres PGDATABASE=postgres
+	if clv_is_root; then chown -R postgres: "$CLV_TMP"; fi
 	clv_as_pg "$CLV_PGBIN/initdb" -D "$CLV_TMP/data" -U postgres -A trust -E UTF8 --locale=C.UTF-8 >/dev/null
 	clv_as_pg "$CLV_PGBIN/pg_ctl" -D "$CLV_TMP/data" -l "$CLV_TMP/server.log" -w -s \
 		-o "-k $CLV_TMP -p $PGPORT -c listen_addresses='' -c fsync=off -c synchronous_commit=off -c full_page_writes=off $*" start
-	trap clv_cleanup EXIT
 	clv_log "throwaway cluster running (socket $PGHOST, port $PGPORT)"
 }
 
