@@ -42,7 +42,8 @@ def bgnbd_ll(p, x, tx, T):
     return np.sum(a1 + a2 + np.logaddexp(a3, a4))
 
 
-def pnbd_ll(p, x, tx, T):
+def pnbd_log_a0(p, x, tx, T):
+    """r + s + x and the log of the Pareto/NBD integral term A0 (Fader-Hardie 2005 note)."""
     r, alpha, s, beta = p
     rsx = r + s + x
     if alpha >= beta:
@@ -53,6 +54,12 @@ def pnbd_ll(p, x, tx, T):
     f2 = np.log(hyp2f1(rsx, b2, rsx + 1, d / (m + T))) - rsx * np.log(m + T)
     with np.errstate(divide="ignore", invalid="ignore"):
         la0 = np.where(tx < T, f1 + np.log(-np.expm1(f2 - f1)), -np.inf)
+    return rsx, la0
+
+
+def pnbd_ll(p, x, tx, T):
+    r, alpha, s, beta = p
+    rsx, la0 = pnbd_log_a0(p, x, tx, T)
     a1 = gammaln(r + x) - gammaln(r) + r * np.log(alpha) + s * np.log(beta)
     a3 = -(r + x) * np.log(alpha + T) - s * np.log(beta + T)
     return np.sum(a1 + np.logaddexp(a3, np.log(s) - np.log(rsx) + la0))
@@ -126,15 +133,7 @@ def main():
     pa = np.array([r[0] for r in cur.fetchall()])
     r, alpha, s_, beta = p_clv
     xs, txs, Ts = sql[:, 1], sql[:, 2], sql[:, 3]
-    rsx = r + s_ + xs
-    if alpha >= beta:
-        m, d, b2 = alpha, alpha - beta, s_ + 1
-    else:
-        m, d, b2 = beta, beta - alpha, r + xs
-    f1 = np.log(hyp2f1(rsx, b2, rsx + 1, d / (m + txs))) - rsx * np.log(m + txs)
-    f2 = np.log(hyp2f1(rsx, b2, rsx + 1, d / (m + Ts))) - rsx * np.log(m + Ts)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        la0 = np.where(txs < Ts, f1 + np.log(-np.expm1(f2 - f1)), -np.inf)
+    rsx, la0 = pnbd_log_a0(p_clv, xs, txs, Ts)
     lv = np.log(s_) - np.log(rsx) + la0 + (r + xs) * np.log(alpha + Ts) + s_ * np.log(beta + Ts)
     want = 1.0 / (1.0 + np.exp(lv))
     ok(np.max(np.abs(pa - want)) < 1e-9, "Pareto/NBD P(alive) of all customers equals scipy's",
