@@ -98,7 +98,8 @@ SELECT name, version, n_customers, source FROM clv_models
 WHERE name = 'train_cdnow_bgnbd' ORDER BY version;
 SELECT version, n_customers FROM clv_model('train_cdnow_bgnbd');
 
--- Dropping one version, then all of them.
+-- Dropping one version, then all of them.  A dropped number is never handed
+-- out again: the next training is version 3.
 SELECT clv_drop_model('train_cdnow_bgnbd', 2);
 SELECT version FROM clv_model('train_cdnow_bgnbd');
 SELECT version FROM clv_train('train_cdnow_bgnbd', 'train_cdnow', 'bgnbd', NULL);

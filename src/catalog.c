@@ -17,7 +17,9 @@
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "funcapi.h"
+#include "miscadmin.h"
 #include "utils/builtins.h"
+#include "utils/guc.h"
 #include "utils/jsonb.h"
 #include "utils/lsyscache.h"
 #include "utils/snapmgr.h"
@@ -27,13 +29,6 @@
 #include "fit.h"
 
 PG_FUNCTION_INFO_V1(clv_train);
-
-/*
- * First key of the transaction-level advisory lock that serialises the
- * version numbering of one model name ("clv" in ASCII); the second key is
- * hashtext(name).  A hash collision only serialises two unrelated names.
- */
-#define CLV_TRAIN_LOCK_CLASS 0x636c76
 
 /*
  * The catalog table lives in the extension's schema, which is also the
@@ -49,6 +44,238 @@ clv_catalog_table(FunctionCallInfo fcinfo)
 	if (nspname == NULL)
 		elog(ERROR, "cache lookup failed for namespace %u", nsp);
 	return quote_qualified_identifier(nspname, "clv_models");
+}
+
+/*
+ * The catalog's own queries run with search_path pinned to pg_catalog (and
+ * pg_temp last, so temporary objects cannot shadow anything): the caller's
+ * path may hold look-alike functions or operators planted by another role.
+ * The setting is undone by clv_catalog_unpin, or by the (sub)transaction
+ * abort on error, as for a function's SET clause.
+ */
+int
+clv_catalog_pin(void)
+{
+	int			nestlevel = NewGUCNestLevel();
+
+	(void) set_config_option("search_path", "pg_catalog, pg_temp",
+							 PGC_USERSET, PGC_S_SESSION,
+							 GUC_ACTION_SAVE, true, 0, false);
+	return nestlevel;
+}
+
+void
+clv_catalog_unpin(int nestlevel)
+{
+	AtEOXact_GUC(true, nestlevel);
+}
+
+/*
+ * Raises the catalog's error for a name without a readable version: the SQL
+ * function clv_model_missing tells a name the caller may not read (42501)
+ * from one that does not exist (42704), with the owner in the detail.
+ * Called inside an SPI connection with the path pinned.
+ */
+static void
+clv_catalog_missing(FunctionCallInfo fcinfo, const char *name)
+{
+	Oid			nsp = get_func_namespace(fcinfo->flinfo->fn_oid);
+	Oid			types[1] = {TEXTOID};
+	Datum		values[1];
+
+	values[0] = CStringGetTextDatum(name);
+	(void) SPI_execute_with_args(psprintf("SELECT %s($1)",
+										  quote_qualified_identifier(get_namespace_name(nsp),
+																	 "clv_model_missing")),
+								 1, types, values, NULL, true, 0);
+	/* not reached: clv_model_missing always raises */
+	elog(ERROR, "clv model \"%s\" does not exist", name);
+}
+
+/*
+ * The params of the newest version of a model of the given kind, copied
+ * into the caller's memory context.  Errors: 42704 unknown name, 42501 a
+ * model the caller may not read, 42809 a model of another kind.
+ */
+Jsonb *
+clv_catalog_newest_params(FunctionCallInfo fcinfo, const char *name,
+						  const char *kind)
+{
+	MemoryContext callercxt = CurrentMemoryContext;
+	Oid			types[1] = {TEXTOID};
+	Datum		values[1];
+	char	   *found_kind;
+	bool		isnull;
+	Datum		params;
+	Jsonb	   *result;
+	int			nestlevel;
+	int			ret;
+
+	values[0] = CStringGetTextDatum(name);
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	nestlevel = clv_catalog_pin();
+	ret = SPI_execute_with_args(psprintf("SELECT kind, params FROM %s WHERE name = $1"
+										 " ORDER BY version DESC LIMIT 1",
+										 clv_catalog_table(fcinfo)),
+								1, types, values, NULL, true, 1);
+	if (ret != SPI_OK_SELECT)
+		elog(ERROR, "SPI_execute_with_args failed: %s", SPI_result_code_string(ret));
+	if (SPI_processed == 0)
+		clv_catalog_missing(fcinfo, name);
+
+	found_kind = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
+	if (found_kind == NULL || strcmp(found_kind, kind) != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
+				 errmsg("clv model \"%s\" is a %s model, not a %s model",
+						name, found_kind ? found_kind : "NULL", kind),
+				 strcmp(kind, "btyd") == 0 ?
+				 errhint("K-Means models assign clusters with clv_cluster().") :
+				 errhint("BTYD models predict with clv_predict() and its companions.")));
+
+	params = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2,
+						   &isnull);
+	if (isnull)
+		elog(ERROR, "clv model \"%s\" has NULL params", name);
+	clv_catalog_unpin(nestlevel);
+	{
+		MemoryContext spicxt = MemoryContextSwitchTo(callercxt);
+
+		result = DatumGetJsonbPCopy(params);
+		MemoryContextSwitchTo(spicxt);
+	}
+	SPI_finish();
+	return result;
+}
+
+/*
+ * Checks, before any training work, that a name may receive a new version
+ * of this kind from the current role: a valid name (not empty, not JSON,
+ * which the prediction functions read as inline params), of the same kind
+ * if it exists, and owned by a role the caller is a member of.  The
+ * catalog's trigger checks the same again when the version is stored.
+ */
+void
+clv_catalog_check_trainable(FunctionCallInfo fcinfo, const char *name,
+							const char *kind)
+{
+	Oid			types[1] = {TEXTOID};
+	Datum		values[1];
+	char	   *sql;
+	int			nestlevel;
+	int			ret;
+
+	if (name[0] == '\0')
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("model name must not be empty")));
+	if (clv_name_is_json(name))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("invalid model name \"%s\"", name),
+				 errdetail("Model names cannot start with \"{\" or \"[\": such text is read as inline params by the prediction functions.")));
+
+	sql = psprintf("SELECT kind, owner, %s(owner) FROM %s WHERE name = $1",
+				   quote_qualified_identifier(get_namespace_name(get_func_namespace(fcinfo->flinfo->fn_oid)),
+											  "clv_role_includes_me"),
+				   quote_qualified_identifier(get_namespace_name(get_func_namespace(fcinfo->flinfo->fn_oid)),
+											  "clv_model_names"));
+	values[0] = CStringGetTextDatum(name);
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	nestlevel = clv_catalog_pin();
+	ret = SPI_execute_with_args(sql, 1, types, values, NULL, true, 1);
+	if (ret != SPI_OK_SELECT)
+		elog(ERROR, "SPI_execute_with_args failed: %s", SPI_result_code_string(ret));
+	if (SPI_processed == 1)
+	{
+		HeapTuple	tup = SPI_tuptable->vals[0];
+		TupleDesc	desc = SPI_tuptable->tupdesc;
+		char	   *found_kind = SPI_getvalue(tup, desc, 1);
+		char	   *owner = SPI_getvalue(tup, desc, 2);
+		char	   *member = SPI_getvalue(tup, desc, 3);
+
+		if (strcmp(found_kind, kind) != 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_WRONG_OBJECT_TYPE),
+					 errmsg("clv model \"%s\" is a %s model, not a %s model",
+							name, found_kind, kind),
+					 errdetail("One name holds models of one kind."),
+					 errhint("Choose another name.")));
+		if (strcmp(member, "t") != 0 && !superuser())
+			ereport(ERROR,
+					(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+					 errmsg("permission denied for clv model \"%s\"", name),
+					 errdetail("The model is owned by role \"%s\"; only its members train new versions.",
+							   owner),
+					 errhint("Train under another name, or ask the owner to train it.")));
+	}
+	clv_catalog_unpin(nestlevel);
+	SPI_finish();
+}
+
+/*
+ * Stores a new version: INSERT ... VALUES ... RETURNING * with the given
+ * columns besides name and kind; the catalog's trigger numbers, stamps and
+ * checks ownership.  Returns the stored row as a datum of the caller's
+ * result type, in the caller's memory context.
+ */
+Datum
+clv_catalog_store(FunctionCallInfo fcinfo, const char *name, const char *kind,
+				  int ncols, const char *const *columns, const Oid *types,
+				  const Datum *values, const char *nulls)
+{
+	MemoryContext callercxt = CurrentMemoryContext;
+	TupleDesc	rettupdesc;
+	StringInfoData sql;
+	Oid		   *argtypes = palloc(sizeof(Oid) * (ncols + 2));
+	Datum	   *args = palloc(sizeof(Datum) * (ncols + 2));
+	char	   *argnulls = palloc(ncols + 2);
+	Datum		result;
+	int			nestlevel;
+	int			ret;
+
+	if (get_call_result_type(fcinfo, NULL, &rettupdesc) != TYPEFUNC_COMPOSITE)
+		elog(ERROR, "a training function must return the row type clv_models");
+
+	initStringInfo(&sql);
+	appendStringInfo(&sql, "INSERT INTO %s (name, kind", clv_catalog_table(fcinfo));
+	for (int i = 0; i < ncols; i++)
+		appendStringInfo(&sql, ", %s", columns[i]);
+	appendStringInfoString(&sql, ") VALUES ($1, $2");
+	for (int i = 0; i < ncols; i++)
+		appendStringInfo(&sql, ", $%d", i + 3);
+	appendStringInfoString(&sql, ") RETURNING *");
+
+	argtypes[0] = TEXTOID;
+	argtypes[1] = TEXTOID;
+	args[0] = CStringGetTextDatum(name);
+	args[1] = CStringGetTextDatum(kind);
+	argnulls[0] = argnulls[1] = ' ';
+	memcpy(argtypes + 2, types, sizeof(Oid) * ncols);
+	memcpy(args + 2, values, sizeof(Datum) * ncols);
+	memcpy(argnulls + 2, nulls, ncols);
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	nestlevel = clv_catalog_pin();
+	ret = SPI_execute_with_args(sql.data, ncols + 2, argtypes, args, argnulls,
+								false, 0);
+	if (ret != SPI_OK_INSERT_RETURNING || SPI_processed != 1)
+		elog(ERROR, "SPI_execute_with_args failed: %s", SPI_result_code_string(ret));
+	clv_catalog_unpin(nestlevel);
+
+	/* Copy the stored row out of SPI memory as the declared row type. */
+	{
+		MemoryContext spicxt = MemoryContextSwitchTo(callercxt);
+
+		result = heap_copy_tuple_as_datum(SPI_tuptable->vals[0],
+										  BlessTupleDesc(rettupdesc));
+		MemoryContextSwitchTo(spicxt);
+	}
+	SPI_finish();
+	return result;
 }
 
 /*
@@ -130,13 +357,16 @@ clv_text_arg_or_null(FunctionCallInfo fcinfo, int argno)
  *
  * Fitting is the shared path of fit.h (so clv_fit() and clv_train() can
  * never disagree); this function only validates what is specific to the
- * catalog, numbers the version under an advisory lock and stores the row.
+ * catalog and stores the row (the catalog's trigger numbers the version).
  * A model that did not converge is stored all the same (converged = false)
  * and the caller is warned: hiding it would lose the evidence.
  */
 Datum
 clv_train(PG_FUNCTION_ARGS)
 {
+	static const char *const columns[12] = {"transaction_model", "spend_model",
+		"params", "std_errors", "log_likelihood", "n_customers", "converged",
+		"iterations", "time_unit", "source", "options", "diagnostics"};
 	char	   *name;
 	char	   *source;
 	const ClvModelInfo *tx_model;
@@ -144,19 +374,11 @@ clv_train(PG_FUNCTION_ARGS)
 	ClvFitOptions opt;
 	ClvTimeUnit unit;
 	ClvTrainResult res;
-	TupleDesc	rettupdesc;
-	MemoryContext callercxt = CurrentMemoryContext;
 	Datum		result;
-	char	   *table;
-	char	   *sql;
-	int			ret;
-	Oid			lock_types[2] = {INT4OID, TEXTOID};
-	Datum		lock_values[2];
-	Oid			types[14] = {TEXTOID, TEXTOID, TEXTOID, JSONBOID, JSONBOID,
-		JSONBOID, INT8OID, BOOLOID, INT4OID, TEXTOID, TEXTOID, JSONBOID, JSONBOID,
-	JSONBOID};
-	Datum		values[14];
-	char		nulls[14];
+	Oid			types[12] = {TEXTOID, TEXTOID, JSONBOID, JSONBOID,
+		JSONBOID, INT8OID, BOOLOID, INT4OID, TEXTOID, TEXTOID, JSONBOID, JSONBOID};
+	Datum		values[12];
+	char		nulls[12];
 
 	if (PG_ARGISNULL(0))
 		ereport(ERROR,
@@ -169,18 +391,7 @@ clv_train(PG_FUNCTION_ARGS)
 				 errhint("Give a table or view name, or a SELECT returning frequency, recency, t[, monetary_value].")));
 	name = text_to_cstring(PG_GETARG_TEXT_PP(0));
 	source = text_to_cstring(PG_GETARG_TEXT_PP(1));
-	if (name[0] == '\0')
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("model name must not be empty")));
-	if (clv_name_is_json(name))
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("invalid model name \"%s\"", name),
-				 errdetail("Model names cannot start with \"{\" or \"[\": such text is read as inline params by the prediction functions.")));
-
-	if (get_call_result_type(fcinfo, NULL, &rettupdesc) != TYPEFUNC_COMPOSITE)
-		elog(ERROR, "clv_train must return the row type clv_models");
+	clv_catalog_check_trainable(fcinfo, name, "btyd");
 
 	tx_model = clv_lookup_model(clv_text_arg_or_null(fcinfo, 2), false);
 	spend_model = clv_lookup_model(clv_text_arg_or_null(fcinfo, 3), true);
@@ -190,67 +401,29 @@ clv_train(PG_FUNCTION_ARGS)
 	clv_fit_source(source, tx_model, spend_model, &opt, unit, &res);
 
 	memset(nulls, ' ', sizeof(nulls));
-	values[0] = CStringGetTextDatum(name);
 	if (res.tx_model)
-		values[1] = CStringGetTextDatum(res.tx_model->name);
+		values[0] = CStringGetTextDatum(res.tx_model->name);
+	else
+		nulls[0] = 'n';
+	if (res.spend_model)
+		values[1] = CStringGetTextDatum(res.spend_model->name);
 	else
 		nulls[1] = 'n';
-	if (res.spend_model)
-		values[2] = CStringGetTextDatum(res.spend_model->name);
-	else
-		nulls[2] = 'n';
-	values[3] = JsonbPGetDatum(clv_result_params_jsonb(&res));
-	values[4] = JsonbPGetDatum(clv_result_std_errors_jsonb(&res));
-	values[5] = JsonbPGetDatum(clv_result_loglik_jsonb(&res));
-	values[6] = Int64GetDatum(res.n_customers);
-	values[7] = BoolGetDatum(res.converged);
-	values[8] = Int32GetDatum(clv_result_iterations(&res));
-	values[9] = CStringGetTextDatum(clv_time_unit_name(res.unit));
-	values[10] = CStringGetTextDatum(source);
-	values[11] = JsonbPGetDatum(clv_result_options_jsonb(&res));
-	values[12] = JsonbPGetDatum(clv_result_diagnostics_jsonb(&res));
-	values[13] = JsonbPGetDatum(clv_train_flags(&res));
+	values[2] = JsonbPGetDatum(clv_result_params_jsonb(&res));
+	values[3] = JsonbPGetDatum(clv_result_std_errors_jsonb(&res));
+	values[4] = JsonbPGetDatum(clv_result_loglik_jsonb(&res));
+	values[5] = Int64GetDatum(res.n_customers);
+	values[6] = BoolGetDatum(res.converged);
+	values[7] = Int32GetDatum(clv_result_iterations(&res));
+	values[8] = CStringGetTextDatum(clv_time_unit_name(res.unit));
+	values[9] = CStringGetTextDatum(source);
+	values[10] = JsonbPGetDatum(clv_result_options_jsonb(&res));
+	values[11] = DirectFunctionCall2(jsonb_concat,
+									 JsonbPGetDatum(clv_result_diagnostics_jsonb(&res)),
+									 JsonbPGetDatum(clv_train_flags(&res)));
 
-	table = clv_catalog_table(fcinfo);
-	sql = psprintf("INSERT INTO %s (name, version, kind, transaction_model,"
-				   " spend_model, params, std_errors, log_likelihood,"
-				   " n_customers, converged, iterations, time_unit, source,"
-				   " options, diagnostics)"
-				   " SELECT $1, coalesce(max(version), 0) + 1, 'btyd',"
-				   " $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13 || $14"
-				   " FROM %s WHERE name = $1"
-				   " RETURNING *", table, table);
-
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
-
-	/*
-	 * The fit ran without the lock (it can take a while); numbering and
-	 * inserting under it makes concurrent trainings of one name get
-	 * consecutive versions instead of a primary-key violation.  The INSERT
-	 * takes a new snapshot after the lock is granted, so it sees a version
-	 * committed by the session that held the lock before us.
-	 */
-	lock_values[0] = Int32GetDatum(CLV_TRAIN_LOCK_CLASS);
-	lock_values[1] = values[0];
-	ret = SPI_execute_with_args("SELECT pg_catalog.pg_advisory_xact_lock($1, pg_catalog.hashtext($2))",
-								2, lock_types, lock_values, NULL, false, 0);
-	if (ret != SPI_OK_SELECT)
-		elog(ERROR, "SPI_execute_with_args failed: %s", SPI_result_code_string(ret));
-
-	ret = SPI_execute_with_args(sql, 14, types, values, nulls, false, 0);
-	if (ret != SPI_OK_INSERT_RETURNING || SPI_processed != 1)
-		elog(ERROR, "SPI_execute_with_args failed: %s", SPI_result_code_string(ret));
-
-	/* Copy the stored row out of SPI memory as the declared row type. */
-	{
-		MemoryContext spicxt = MemoryContextSwitchTo(callercxt);
-
-		result = heap_copy_tuple_as_datum(SPI_tuptable->vals[0],
-										  BlessTupleDesc(rettupdesc));
-		MemoryContextSwitchTo(spicxt);
-	}
-	SPI_finish();
+	result = clv_catalog_store(fcinfo, name, "btyd", 12, columns, types,
+							   values, nulls);
 
 	clv_train_result_warn(&res);
 
@@ -291,45 +464,7 @@ static void
 clv_catalog_load_spec(FunctionCallInfo fcinfo, const char *name,
 					  ClvModelSpec *spec)
 {
-	char	   *sql;
-	Oid			types[1] = {TEXTOID};
-	Datum		values[1];
-	char	   *kind;
-	bool		isnull;
-	Datum		params;
-	int			ret;
-
-	sql = psprintf("SELECT kind, params FROM %s WHERE name = $1"
-				   " ORDER BY version DESC LIMIT 1",
-				   clv_catalog_table(fcinfo));
-	values[0] = CStringGetTextDatum(name);
-
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
-	ret = SPI_execute_with_args(sql, 1, types, values, NULL, true, 1);
-	if (ret != SPI_OK_SELECT)
-		elog(ERROR, "SPI_execute_with_args failed: %s", SPI_result_code_string(ret));
-	if (SPI_processed == 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_UNDEFINED_OBJECT),
-				 errmsg("clv model \"%s\" does not exist", name),
-				 errhint("Train it with clv_train(); SELECT DISTINCT name FROM clv_models lists the trained models.")));
-
-	kind = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
-	if (kind == NULL || strcmp(kind, "btyd") != 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
-				 errmsg("clv model \"%s\" is a %s model, not a BTYD prediction model",
-						name, kind ? kind : "NULL"),
-				 errhint("K-Means models assign clusters with clv_cluster().")));
-
-	params = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2,
-						   &isnull);
-	if (isnull)
-		elog(ERROR, "clv model \"%s\" has NULL params", name);
-	clv_spec_from_jsonb(DatumGetJsonbP(params), spec);
-
-	SPI_finish();
+	clv_spec_from_jsonb(clv_catalog_newest_params(fcinfo, name, "btyd"), spec);
 }
 
 /*

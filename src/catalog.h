@@ -17,6 +17,7 @@
 #define CLV_CATALOG_H
 
 #include "fmgr.h"
+#include "utils/jsonb.h"
 
 #include "predict.h"
 
@@ -36,5 +37,28 @@ extern bool clv_name_is_json(const char *name);
  * schema of the calling SQL function (the extension's schema).
  */
 extern char *clv_catalog_table(FunctionCallInfo fcinfo);
+
+/*
+ * Catalog access shared by every model kind.  The catalog's own queries run
+ * with search_path pinned (clv_catalog_pin / clv_catalog_unpin).
+ *
+ * clv_catalog_check_trainable: before training, a valid name that may take
+ * a version of this kind from the current role (22023, 42809, 42501).
+ * clv_catalog_store: stores a new version (the catalog's trigger numbers
+ * and stamps it) and returns the row as the caller's clv_models result.
+ * clv_catalog_newest_params: the params of the newest readable version of
+ * a model of this kind (42704, 42501, 42809).
+ */
+extern int	clv_catalog_pin(void);
+extern void clv_catalog_unpin(int nestlevel);
+extern void clv_catalog_check_trainable(FunctionCallInfo fcinfo, const char *name,
+										const char *kind);
+extern Datum clv_catalog_store(FunctionCallInfo fcinfo, const char *name,
+							   const char *kind, int ncols,
+							   const char *const *columns, const Oid *types,
+							   const Datum *values, const char *nulls);
+extern Jsonb *clv_catalog_newest_params(FunctionCallInfo fcinfo,
+											   const char *name,
+											   const char *kind);
 
 #endif							/* CLV_CATALOG_H */

@@ -32,6 +32,7 @@
 #include "utils/numeric.h"
 #include "utils/regproc.h"
 
+#include "catalog.h"
 #include "kmeans.h"
 
 PG_FUNCTION_INFO_V1(clv_kmeans_train);
@@ -617,13 +618,6 @@ json_doubles(StringInfo buf, const double *v, int n)
 	appendStringInfoChar(buf, ']');
 }
 
-/* Schema of the extension (that of the called function), quoted. */
-static const char *
-kmeans_schema(FunctionCallInfo fcinfo)
-{
-	return quote_identifier(get_namespace_name(get_func_namespace(fcinfo->flinfo->fn_oid)));
-}
-
 /*
  * Trains a K-Means segmentation and stores it as the next version of name
  * in clv_models (kind 'kmeans'); returns the stored row.  params holds
@@ -645,17 +639,17 @@ clv_kmeans_train(PG_FUNCTION_ARGS)
 	StringInfoData params,
 				options,
 				diag;
-	Datum		args[8];
-	Oid			argtypes[8] = {TEXTOID, JSONBOID, INT8OID, BOOLOID, INT4OID, TEXTOID,
+	static const char *const columns[7] = {"params", "n_customers",
+		"converged", "iterations", "source", "options", "diagnostics"};
+	MemoryContext fncxt = CurrentMemoryContext;
+	MemoryContext spicxt;
+	Datum		args[7];
+	Oid			argtypes[7] = {JSONBOID, INT8OID, BOOLOID, INT4OID, TEXTOID,
 		JSONBOID, JSONBOID};
-	char	   *sql;
 	Datum		result;
 	int			d;
 
-	if (VARSIZE_ANY_EXHDR(name) == 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("model name must not be empty")));
+	clv_catalog_check_trainable(fcinfo, text_to_cstring(name), "kmeans");
 	data.features = kmeans_feature_names(PG_GETARG_ARRAYTYPE_P(2), &data.d);
 	d = data.d;
 	kmeans_parse_options(opts, false, &o);
@@ -729,23 +723,18 @@ clv_kmeans_train(PG_FUNCTION_ARGS)
 		appendStringInfo(&diag, "%s%d", r ? ", " : "", fit.restart_iterations[r]);
 	appendStringInfoString(&diag, "]}");
 
-	sql = psprintf("INSERT INTO %s.clv_models (name, version, kind, params, n_customers, "
-				   "converged, iterations, source, options, diagnostics) "
-				   "SELECT $1, coalesce(max(version), 0) + 1, 'kmeans', $2, $3, $4, $5, $6, $7, $8 "
-				   "FROM %s.clv_models WHERE name = $1 RETURNING *",
-				   kmeans_schema(fcinfo), kmeans_schema(fcinfo));
-	args[0] = PointerGetDatum(name);
-	args[1] = DirectFunctionCall1(jsonb_in, CStringGetDatum(params.data));
-	args[2] = Int64GetDatum(data.n);
-	args[3] = BoolGetDatum(fit.converged);
-	args[4] = Int32GetDatum(fit.iterations);
-	args[5] = CStringGetTextDatum(source);
-	args[6] = DirectFunctionCall1(jsonb_in, CStringGetDatum(options.data));
-	args[7] = DirectFunctionCall1(jsonb_in, CStringGetDatum(diag.data));
-	if (SPI_execute_with_args(sql, 8, argtypes, args, NULL, false, 1) != SPI_OK_INSERT_RETURNING ||
-		SPI_processed != 1)
-		elog(ERROR, "could not store the K-Means model");
-	result = PointerGetDatum(SPI_returntuple(SPI_tuptable->vals[0], SPI_tuptable->tupdesc));
+	args[0] = DirectFunctionCall1(jsonb_in, CStringGetDatum(params.data));
+	args[1] = Int64GetDatum(data.n);
+	args[2] = BoolGetDatum(fit.converged);
+	args[3] = Int32GetDatum(fit.iterations);
+	args[4] = CStringGetTextDatum(source);
+	args[5] = DirectFunctionCall1(jsonb_in, CStringGetDatum(options.data));
+	args[6] = DirectFunctionCall1(jsonb_in, CStringGetDatum(diag.data));
+	/* the stored row must outlive this SPI connection */
+	spicxt = MemoryContextSwitchTo(fncxt);
+	result = clv_catalog_store(fcinfo, text_to_cstring(name), "kmeans", 7,
+							   columns, argtypes, args, "       ");
+	MemoryContextSwitchTo(spicxt);
 	SPI_finish();
 	PG_RETURN_DATUM(result);
 }
@@ -928,34 +917,14 @@ static KMeansModel *
 kmeans_model_by_name(FunctionCallInfo fcinfo, const char *name)
 {
 	KMeansModel *m = fcinfo->flinfo->fn_extra;
-	char	   *sql;
-	Datum		arg = CStringGetTextDatum(name);
-	Oid			argtype = TEXTOID;
-	bool		isnull;
 	Jsonb	   *jb;
 
 	if (m != NULL && strcmp(m->name, name) == 0)
 		return m;
 
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
-	sql = psprintf("SELECT params, kind FROM %s.clv_models WHERE name = $1 "
-				   "ORDER BY version DESC LIMIT 1", kmeans_schema(fcinfo));
-	if (SPI_execute_with_args(sql, 1, &argtype, &arg, NULL, true, 1) != SPI_OK_SELECT)
-		elog(ERROR, "could not read clv_models");
-	if (SPI_processed == 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_UNDEFINED_OBJECT),
-				 errmsg("K-Means model \"%s\" does not exist", name),
-				 errhint("Train it with clv_kmeans_train().")));
-	if (strcmp(SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2), "kmeans") != 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
-				 errmsg("model \"%s\" is not a K-Means model", name)));
-	jb = DatumGetJsonbP(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+	jb = clv_catalog_newest_params(fcinfo, name, "kmeans");
 	m = kmeans_model_from_params(jb, fcinfo->flinfo->fn_mcxt);
 	m->name = MemoryContextStrdup(fcinfo->flinfo->fn_mcxt, name);
-	SPI_finish();
 	fcinfo->flinfo->fn_extra = m;
 	return m;
 }

@@ -1,9 +1,41 @@
 -- ---------------------------------------------------------------------------
--- The model catalog: one row per trained version of a named model.
--- Shared by the BTYD models (kind 'btyd') and K-Means segmentations
--- (kind 'kmeans').  Registered with pg_extension_config_dump so that pg_dump
--- keeps the trained models.
+-- The model catalog.
+--
+-- clv_model_names: one row per model name: its kind, its owner (the role
+-- that first trained it), the roles that may read it and the last version
+-- number handed out.  clv_models: one row per trained version.  Both are
+-- registered with pg_extension_config_dump so that pg_dump keeps them (the
+-- foreign key makes pg_dump load the names first).
+--
+-- The privilege model (README, "Security") is enforced with row-level
+-- security and one trigger, without SECURITY DEFINER:
+-- - a name is owned by the role that first trained it; only members of the
+--   owner role train new versions of it, drop its versions or grant it;
+-- - a version row is readable by members of the owner role and of the roles
+--   the owner granted it to (clv_grant_model), or by everybody after a
+--   grant to public;
+-- - version numbers come from clv_model_names.last_version under the row
+--   lock of the name, so they are never reused for a name (dropping the
+--   newest version does not give its number back), they increase with
+--   commit order, and trained_at (taken after the lock) follows them;
+-- - trained_by, trained_at and version are set by the trigger: they cannot
+--   be forged by an INSERT.  Only a role that bypasses row-level security
+--   (a superuser or the extension's owner, as pg_restore runs) may store a
+--   row with its own version, trained_by and trained_at.
 -- ---------------------------------------------------------------------------
+CREATE TABLE clv_model_names (
+	name text PRIMARY KEY CHECK (name <> ''),
+	kind text NOT NULL CHECK (kind IN ('btyd', 'kmeans')),
+	owner name NOT NULL DEFAULT current_user,
+	readers name[] NOT NULL DEFAULT '{}',
+	last_version integer NOT NULL DEFAULT 0 CHECK (last_version >= 0),
+	created_at timestamptz NOT NULL DEFAULT now(),
+	UNIQUE (name, kind)
+);
+
+COMMENT ON TABLE clv_model_names IS
+'clv model names: kind, owner (the role that first trained the name), readers granted by the owner, and the last version number handed out (never reused)';
+
 CREATE TABLE clv_models (
 	name text NOT NULL CHECK (name <> ''),
 	version integer NOT NULL CHECK (version > 0),
@@ -22,10 +54,161 @@ CREATE TABLE clv_models (
 	diagnostics jsonb,
 	trained_at timestamptz NOT NULL DEFAULT now(),
 	trained_by name NOT NULL DEFAULT current_user,
-	PRIMARY KEY (name, version)
+	PRIMARY KEY (name, version),
+	FOREIGN KEY (name, kind) REFERENCES clv_model_names (name, kind)
 );
 
 COMMENT ON TABLE clv_models IS
 'clv model catalog: one row per trained version; the newest version of a name serves predictions';
 
+SELECT pg_catalog.pg_extension_config_dump('clv_model_names', '');
 SELECT pg_catalog.pg_extension_config_dump('clv_models', '');
+
+-- Whether the current role is a member of the named role (false, not an
+-- error, for a role that no longer exists), or the name is 'public'.
+CREATE FUNCTION clv_role_includes_me(role name)
+RETURNS boolean
+LANGUAGE sql STABLE STRICT PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+	SELECT role = 'public'
+		OR EXISTS (SELECT 1 FROM pg_catalog.pg_roles r
+				   WHERE r.rolname = role
+					 AND pg_catalog.pg_has_role(r.oid, 'MEMBER'))
+$$;
+
+COMMENT ON FUNCTION clv_role_includes_me(name) IS
+'true when the current role is a member of the named role (or the name is public); false for a role that does not exist';
+
+-- Whether the current role may read the versions of a name with this owner
+-- and these readers.
+CREATE FUNCTION clv_model_readable(owner name, readers name[])
+RETURNS boolean
+LANGUAGE sql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+	SELECT @extschema@.clv_role_includes_me(owner)
+		OR EXISTS (SELECT 1 FROM pg_catalog.unnest(readers) r(role)
+				   WHERE @extschema@.clv_role_includes_me(r.role))
+$$;
+
+COMMENT ON FUNCTION clv_model_readable(name, name[]) IS
+'true when the current role is a member of owner or of one of readers (public: everybody)';
+
+ALTER TABLE clv_model_names ENABLE ROW LEVEL SECURITY;
+CREATE POLICY clv_names_visible ON clv_model_names FOR SELECT USING (true);
+CREATE POLICY clv_names_claim ON clv_model_names FOR INSERT
+	WITH CHECK (owner <> 'public' AND @extschema@.clv_role_includes_me(owner));
+CREATE POLICY clv_names_owner ON clv_model_names FOR UPDATE
+	USING (@extschema@.clv_role_includes_me(owner))
+	WITH CHECK (owner <> 'public' AND @extschema@.clv_role_includes_me(owner));
+
+ALTER TABLE clv_models ENABLE ROW LEVEL SECURITY;
+CREATE POLICY clv_models_read ON clv_models FOR SELECT
+	USING (EXISTS (SELECT 1 FROM @extschema@.clv_model_names n
+				   WHERE n.name = clv_models.name
+					 AND @extschema@.clv_model_readable(n.owner, n.readers)));
+CREATE POLICY clv_models_train ON clv_models FOR INSERT
+	WITH CHECK (trained_by = current_user
+				AND EXISTS (SELECT 1 FROM @extschema@.clv_model_names n
+							WHERE n.name = clv_models.name
+							  AND @extschema@.clv_role_includes_me(n.owner)));
+CREATE POLICY clv_models_drop ON clv_models FOR DELETE
+	USING (EXISTS (SELECT 1 FROM @extschema@.clv_model_names n
+				   WHERE n.name = clv_models.name
+					 AND @extschema@.clv_role_includes_me(n.owner)));
+
+-- Out of the box every role may train models of its own and read what is
+-- granted to it; REVOKE these from PUBLIC to restrict who trains.  No role
+-- but the extension's owner may UPDATE a version or change a name's kind
+-- or owner.
+GRANT SELECT, INSERT, DELETE ON clv_models TO PUBLIC;
+GRANT SELECT, INSERT, UPDATE (last_version, readers) ON clv_model_names TO PUBLIC;
+
+-- Numbers, owns and stamps every new version (see the header).  Runs as
+-- the inserting role, so row-level security applies to what it does.
+CREATE FUNCTION clv_models_stamp()
+RETURNS trigger
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	n @extschema@.clv_model_names;
+	restoring boolean := NEW.version IS NOT NULL AND NOT pg_catalog.row_security_active(TG_RELID);
+BEGIN
+	FOR attempt IN 1 .. 2 LOOP
+		SELECT * INTO n FROM @extschema@.clv_model_names c WHERE c.name = NEW.name;
+		EXIT WHEN FOUND;
+		-- a new name: claim it (a concurrent claim of the same name wins or
+		-- loses on the primary key; the loser reads the winner's row)
+		INSERT INTO @extschema@.clv_model_names (name, kind, owner, last_version)
+		VALUES (NEW.name, NEW.kind, CASE WHEN restoring THEN NEW.trained_by ELSE current_user END, 0)
+		ON CONFLICT (name) DO NOTHING;
+	END LOOP;
+	IF n.name IS NULL THEN
+		RAISE EXCEPTION 'could not claim the clv model name "%"', NEW.name
+			USING ERRCODE = 'serialization_failure', HINT = 'Retry the transaction.';
+	END IF;
+	IF n.kind <> NEW.kind THEN
+		RAISE EXCEPTION 'clv model "%" is a % model, not a % model', NEW.name, n.kind, NEW.kind
+			USING ERRCODE = 'wrong_object_type',
+				  DETAIL = 'One name holds models of one kind.',
+				  HINT = 'Choose another name.';
+	END IF;
+	IF restoring THEN
+		UPDATE @extschema@.clv_model_names c
+		SET last_version = GREATEST(c.last_version, NEW.version)
+		WHERE c.name = NEW.name;
+		RETURN NEW;
+	END IF;
+	IF NOT @extschema@.clv_role_includes_me(n.owner) THEN
+		RAISE EXCEPTION 'permission denied for clv model "%"', NEW.name
+			USING ERRCODE = 'insufficient_privilege',
+				  DETAIL = pg_catalog.format('The model is owned by role "%s"; only its members train new versions.', n.owner),
+				  HINT = 'Train under another name, or ask the owner to train it.';
+	END IF;
+	-- the row lock of the name serialises trainings of one name until commit
+	UPDATE @extschema@.clv_model_names c
+	SET last_version = c.last_version + 1
+	WHERE c.name = NEW.name
+	RETURNING c.last_version INTO NEW.version;
+	IF NEW.version IS NULL THEN
+		RAISE EXCEPTION 'permission denied for clv model "%"', NEW.name
+			USING ERRCODE = 'insufficient_privilege',
+				  HINT = 'Training needs UPDATE (last_version) on clv_model_names.';
+	END IF;
+	NEW.trained_by := current_user;
+	NEW.trained_at := pg_catalog.clock_timestamp();
+	RETURN NEW;
+END
+$$;
+
+CREATE TRIGGER clv_models_stamp BEFORE INSERT ON clv_models
+	FOR EACH ROW EXECUTE FUNCTION clv_models_stamp();
+
+-- Version numbers only grow, and a name keeps its kind and owner unless a
+-- role that bypasses row-level security changes them.
+CREATE FUNCTION clv_model_names_guard()
+RETURNS trigger
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	IF NEW.last_version < OLD.last_version THEN
+		RAISE EXCEPTION 'the last version of clv model "%" cannot go back from % to %',
+			OLD.name, OLD.last_version, NEW.last_version
+			USING ERRCODE = 'invalid_parameter_value',
+				  DETAIL = 'Version numbers are never reused.';
+	END IF;
+	IF pg_catalog.row_security_active(TG_RELID)
+	   AND (NEW.name IS DISTINCT FROM OLD.name OR NEW.kind IS DISTINCT FROM OLD.kind
+			OR NEW.owner IS DISTINCT FROM OLD.owner) THEN
+		RAISE EXCEPTION 'the name, kind and owner of clv model "%" cannot be changed', OLD.name
+			USING ERRCODE = 'insufficient_privilege';
+	END IF;
+	RETURN NEW;
+END
+$$;
+
+CREATE TRIGGER clv_model_names_guard BEFORE UPDATE ON clv_model_names
+	FOR EACH ROW EXECUTE FUNCTION clv_model_names_guard();

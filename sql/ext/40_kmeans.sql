@@ -44,6 +44,7 @@ COMMENT ON FUNCTION clv_kmeans_scan(text, text[], int, int, jsonb) IS
 CREATE FUNCTION clv_kmeans_label(activity float8, frequency float8, spend float8)
 RETURNS text
 LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
 	act text;
@@ -79,15 +80,18 @@ COMMENT ON FUNCTION clv_kmeans_label(float8, float8, float8) IS
 
 -- The feature semantics behind the labels: which feature measures activity,
 -- frequency and spend, by name (the first listed name the model has wins).
-CREATE FUNCTION clv_kmeans_profile(name text, source text, value_column text DEFAULT NULL)
+CREATE FUNCTION clv_kmeans_profile_with_path(name text, source text, value_column text,
+											 caller_path text)
 RETURNS TABLE (cluster int, size bigint, share float8, means jsonb, value_share float8, label text)
-LANGUAGE plpgsql VOLATILE
+LANGUAGE plpgsql STABLE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
 	params jsonb;
 	kind text;
 	feats text[];
-	src text;
+	cols text[] := '{}';
+	coldefs text[] := '{}';
 	fx text[] := '{}';
 	nn text[] := '{}';
 	agg text[] := '{}';
@@ -100,27 +104,21 @@ DECLARE
 	i int;
 	pos int;
 BEGIN
-	IF name IS NULL OR source IS NULL THEN
+	IF name IS NULL OR source IS NULL OR caller_path IS NULL THEN
 		RAISE EXCEPTION 'name and source must not be NULL' USING ERRCODE = '22004';
 	END IF;
-	SELECT m.params, m.kind INTO params, kind
-	FROM @extschema@.clv_models m
-	WHERE m.name = clv_kmeans_profile.name
-	ORDER BY m.version DESC LIMIT 1;
-	IF NOT FOUND THEN
-		RAISE EXCEPTION 'K-Means model "%" does not exist', name
-			USING ERRCODE = '42704', HINT = 'Train it with clv_kmeans_train().';
-	ELSIF kind <> 'kmeans' THEN
+	SELECT m.params, m.kind INTO params, kind FROM @extschema@.clv_model(name) m;
+	IF kind <> 'kmeans' THEN
 		RAISE EXCEPTION 'model "%" is not a K-Means model', name USING ERRCODE = '42809';
 	END IF;
 	feats := ARRAY(SELECT jsonb_array_elements_text(params -> 'features'));
-	src := CASE WHEN source ~* '^[\s(]*(select|with|values|table)\M'
-				THEN '(' || rtrim(source, E'; \t\r\n') || ')' ELSE source END;
 
 	FOR i IN 1 .. array_length(feats, 1) LOOP
 		f := format('f%s', i);
-		fx := fx || format('s.%I::float8 AS %s', feats[i], f);
-		nn := nn || format('s.%I IS NOT NULL', feats[i]);
+		cols := cols || format('s.%I::pg_catalog.float8', feats[i]);
+		coldefs := coldefs || format('%s float8', f);
+		fx := fx || format('s.%s', f);
+		nn := nn || format('s.%s IS NOT NULL', f);
 		agg := agg || format('avg(%s) AS %s', f, f);
 		pagg := pagg || format('avg(%s) AS m%s, nullif(stddev_pop(%s), 0) AS s%s', f, i, f, i);
 		mean_pairs := mean_pairs || format('%L, c.%s', feats[i], f);
@@ -145,27 +143,41 @@ BEGIN
 		spend_expr := format('(c.f%s - p.m%s) / p.s%s', pos, pos, pos);
 	END IF;
 
+	cols := cols || CASE WHEN value_column IS NULL THEN 'NULL::pg_catalog.float8'
+						 ELSE format('s.%I::pg_catalog.float8', value_column) END;
+	coldefs := coldefs || 'v float8'::text;
+
 	RETURN QUERY EXECUTE format(
 		'WITH d AS MATERIALIZED ('
-		'  SELECT @extschema@.clv_cluster($1, ARRAY[%1$s]::float8[]) AS cluster, %2$s, %3$s AS v'
-		'  FROM %4$s AS s WHERE %5$s),'
-		' c AS (SELECT cluster, count(*) AS n, sum(v) AS sv, %6$s FROM d GROUP BY cluster),'
-		' p AS (SELECT count(*) AS n, sum(v) AS sv, %7$s FROM d)'
-		' SELECT c.cluster, c.n, c.n::float8 / p.n, jsonb_build_object(%8$s),'
+		'  SELECT @extschema@.clv_cluster($1, ARRAY[%1$s]::float8[]) AS cluster, %2$s, s.v'
+		'  FROM @extschema@.clv_source_rows($2, $3, $4) AS s(%3$s) WHERE %4$s),'
+		' c AS (SELECT cluster, count(*) AS n, sum(v) AS sv, %5$s FROM d GROUP BY cluster),'
+		' p AS (SELECT count(*) AS n, sum(v) AS sv, %6$s FROM d)'
+		' SELECT c.cluster, c.n, c.n::float8 / p.n, jsonb_build_object(%7$s),'
 		'        c.sv / nullif(p.sv, 0),'
-		'        coalesce(@extschema@.clv_kmeans_label(%9$s, %10$s, %11$s), ''Cluster '' || c.cluster)'
+		'        coalesce(@extschema@.clv_kmeans_label(%8$s, %9$s, %10$s), ''Cluster '' || c.cluster)'
 		' FROM c, p ORDER BY c.cluster',
-		array_to_string(ARRAY(SELECT format('s.%I', x) FROM unnest(feats) x), ', '),
 		array_to_string(fx, ', '),
-		CASE WHEN value_column IS NULL THEN 'NULL::float8' ELSE format('s.%I::float8', value_column) END,
-		src,
+		array_to_string(fx, ', '),
+		array_to_string(coldefs, ', '),
 		array_to_string(nn, ' AND '),
 		array_to_string(agg, ', '),
 		array_to_string(pagg, ', '),
 		array_to_string(mean_pairs, ', '),
 		act_expr, freq_expr, spend_expr)
-	USING name;
+	USING name, source, cols, caller_path;
 END;
+$$;
+
+COMMENT ON FUNCTION clv_kmeans_profile_with_path(text, text, text, text) IS
+'clv_kmeans_profile with the source read in the given search_path';
+
+CREATE FUNCTION clv_kmeans_profile(name text, source text, value_column text DEFAULT NULL)
+RETURNS TABLE (cluster int, size bigint, share float8, means jsonb, value_share float8, label text)
+LANGUAGE sql STABLE PARALLEL UNSAFE
+AS $$
+	SELECT * FROM @extschema@.clv_kmeans_profile_with_path(name, source, value_column,
+		pg_catalog.current_setting('search_path'))
 $$;
 
 COMMENT ON FUNCTION clv_kmeans_profile(text, text, text) IS

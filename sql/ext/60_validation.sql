@@ -7,26 +7,54 @@
 -- ---------------------------------------------------------------------------
 
 -- A source argument is a table/view name or a query, as for clv_train.
+-- Not pinned to a search_path on purpose: a table name resolves in the
+-- caller's path (clv_source_rows sets it), so every name here is qualified.
 CREATE FUNCTION clv_source_sql(source text)
 RETURNS text
 LANGUAGE plpgsql STABLE STRICT PARALLEL SAFE
 AS $$
 BEGIN
-	IF source ~* '^\s*\(?\s*(select|with|values|table)\M' THEN
-		RETURN '(' || source || ')';
+	IF source OPERATOR(pg_catalog.~*) '^\s*\(?\s*(select|with|values|table)\M' THEN
+		RETURN pg_catalog.concat(E'(\n', source, E'\n)');
 	END IF;
 	-- the cast raises 42P01 naming a missing relation
-	RETURN source::regclass::text;
+	RETURN source::pg_catalog.regclass::pg_catalog.text;
 END
 $$;
 
 COMMENT ON FUNCTION clv_source_sql(text) IS
 'the FROM-clause text for a source argument (a table or view name, checked to exist with 42P01 otherwise, or a SELECT/WITH/VALUES query, parenthesised)';
 
+-- The one reader of source arguments for the SQL-language functions: the
+-- given columns (expressions over the alias s, every name in them
+-- qualified) of the source, read with the caller's search_path, which the
+-- pinned functions calling this pass on (the source is the caller's own
+-- query and resolves as if typed at the caller's prompt).  STABLE, so the
+-- source runs read-only.  The query text is built before the path is
+-- switched and nothing after the switch uses an unqualified name.
+CREATE FUNCTION clv_source_rows(source text, columns text[], caller_path text)
+RETURNS SETOF record
+LANGUAGE plpgsql STABLE STRICT PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	head text := 'SELECT ' || array_to_string(columns, ', ') || ' FROM ';
+	q text;
+BEGIN
+	PERFORM pg_catalog.set_config('search_path', caller_path, true);
+	q := pg_catalog.concat(head, @extschema@.clv_source_sql(source), ' AS s');
+	RETURN QUERY EXECUTE q;
+END
+$$;
+
+COMMENT ON FUNCTION clv_source_rows(text, text[], text) IS
+'rows of the given column expressions (over alias s) of a source argument, with the source resolved in the given search_path; call with a column definition list';
+
 -- The params of the newest version of a BTYD model in the catalog.
 CREATE FUNCTION clv_model_params(name text)
 RETURNS jsonb
 LANGUAGE plpgsql STABLE STRICT PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
 	m @extschema@.clv_models;
@@ -48,23 +76,31 @@ $$;
 COMMENT ON FUNCTION clv_model_params(text) IS
 'the params jsonb of the newest version of the named BTYD model (42704 if there is none, 42809 for a K-Means model); text starting with { is taken as inline params';
 
+-- The functions that read a source come in two layers: the public one is
+-- plain SQL without a pinned search_path (every name in it qualified) and
+-- passes the caller's search_path on to a pinned "_with_path" function,
+-- which reads the source through clv_source_rows in that path.
+
 -- Shared by the holdout functions: the per-customer actual and predicted
 -- holdout purchases, with a HINT when the source lacks the holdout fields.
-CREATE FUNCTION clv_holdout_predictions(params jsonb, source text)
+CREATE FUNCTION clv_holdout_predictions_with_path(params jsonb, source text, caller_path text)
 RETURNS TABLE (frequency float8, actual float8, predicted float8)
-LANGUAGE plpgsql STABLE STRICT PARALLEL SAFE
+LANGUAGE plpgsql STABLE STRICT PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-	rel text := @extschema@.clv_source_sql(source);
 	msg text;
 BEGIN
-	RETURN QUERY EXECUTE format(
-		'SELECT s.frequency::float8, s.frequency_holdout::float8,
-				@extschema@.clv_expected_purchases($1, s.frequency::float8, s.recency::float8,
-												   s.t::float8, s.duration_holdout::float8)
-		 FROM %s s
-		 WHERE s.frequency IS NOT NULL', rel)
-		USING params;
+	RETURN QUERY
+	SELECT s.frequency, s.frequency_holdout,
+		   @extschema@.clv_expected_purchases(params, s.frequency, s.recency, s.t, s.duration_holdout)
+	FROM @extschema@.clv_source_rows(source,
+			ARRAY['s.frequency::pg_catalog.float8', 's.recency::pg_catalog.float8',
+				  's.t::pg_catalog.float8', 's.frequency_holdout::pg_catalog.float8',
+				  's.duration_holdout::pg_catalog.float8'], caller_path)
+		 AS s(frequency float8, recency float8, t float8, frequency_holdout float8,
+			  duration_holdout float8)
+	WHERE s.frequency IS NOT NULL;
 EXCEPTION
 	WHEN undefined_column THEN
 		GET STACKED DIAGNOSTICS msg = MESSAGE_TEXT;
@@ -75,13 +111,26 @@ EXCEPTION
 END
 $$;
 
+COMMENT ON FUNCTION clv_holdout_predictions_with_path(jsonb, text, text) IS
+'clv_holdout_predictions with the source read in the given search_path';
+
+CREATE FUNCTION clv_holdout_predictions(params jsonb, source text)
+RETURNS TABLE (frequency float8, actual float8, predicted float8)
+LANGUAGE sql STABLE STRICT PARALLEL UNSAFE
+AS $$
+	SELECT * FROM @extschema@.clv_holdout_predictions_with_path(params, source,
+		pg_catalog.current_setting('search_path'))
+$$;
+
 COMMENT ON FUNCTION clv_holdout_predictions(jsonb, text) IS
 'per customer of a calibration/holdout summary: calibration frequency, actual holdout purchases (frequency_holdout) and the model''s expected purchases over duration_holdout';
 
-CREATE FUNCTION clv_calibration_holdout(params jsonb, source text, max_frequency integer DEFAULT 7)
+CREATE FUNCTION clv_calibration_holdout_with_path(params jsonb, source text, max_frequency integer,
+												  caller_path text)
 RETURNS TABLE (frequency integer, bucket text, n_customers bigint,
 			   mean_actual float8, mean_predicted float8)
-LANGUAGE plpgsql STABLE STRICT PARALLEL SAFE
+LANGUAGE plpgsql STABLE STRICT PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
 	IF max_frequency < 0 THEN
@@ -92,10 +141,22 @@ BEGIN
 	SELECT b.f, CASE WHEN b.f = max_frequency THEN b.f || '+' ELSE b.f::text END,
 		   count(*), avg(b.actual), avg(b.predicted)
 	FROM (SELECT least(floor(h.frequency), max_frequency)::integer AS f, h.actual, h.predicted
-		  FROM @extschema@.clv_holdout_predictions(params, source) h) b
+		  FROM @extschema@.clv_holdout_predictions_with_path(params, source, caller_path) h) b
 	GROUP BY b.f
 	ORDER BY b.f;
 END
+$$;
+
+COMMENT ON FUNCTION clv_calibration_holdout_with_path(jsonb, text, integer, text) IS
+'clv_calibration_holdout with the source read in the given search_path';
+
+CREATE FUNCTION clv_calibration_holdout(params jsonb, source text, max_frequency integer DEFAULT 7)
+RETURNS TABLE (frequency integer, bucket text, n_customers bigint,
+			   mean_actual float8, mean_predicted float8)
+LANGUAGE sql STABLE STRICT PARALLEL UNSAFE
+AS $$
+	SELECT * FROM @extschema@.clv_calibration_holdout_with_path(params, source, max_frequency,
+		pg_catalog.current_setting('search_path'))
 $$;
 
 COMMENT ON FUNCTION clv_calibration_holdout(jsonb, text, integer) IS
@@ -104,18 +165,20 @@ COMMENT ON FUNCTION clv_calibration_holdout(jsonb, text, integer) IS
 CREATE FUNCTION clv_calibration_holdout(name text, source text, max_frequency integer DEFAULT 7)
 RETURNS TABLE (frequency integer, bucket text, n_customers bigint,
 			   mean_actual float8, mean_predicted float8)
-LANGUAGE sql STABLE STRICT PARALLEL SAFE
+LANGUAGE sql STABLE STRICT PARALLEL UNSAFE
 AS $$
-	SELECT * FROM @extschema@.clv_calibration_holdout(@extschema@.clv_model_params(name), source, max_frequency)
+	SELECT * FROM @extschema@.clv_calibration_holdout_with_path(@extschema@.clv_model_params(name),
+		source, max_frequency, pg_catalog.current_setting('search_path'))
 $$;
 
 COMMENT ON FUNCTION clv_calibration_holdout(text, text, integer) IS
 'calibration vs holdout for the newest version of the named model (see the params jsonb form)';
 
-CREATE FUNCTION clv_holdout_metrics(params jsonb, source text)
+CREATE FUNCTION clv_holdout_metrics_with_path(params jsonb, source text, caller_path text)
 RETURNS TABLE (n_customers bigint, total_actual float8, total_predicted float8,
 			   mae float8, rmse float8, correlation float8)
-LANGUAGE plpgsql STABLE STRICT PARALLEL SAFE
+LANGUAGE plpgsql STABLE STRICT PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
 	RETURN QUERY
@@ -123,8 +186,20 @@ BEGIN
 		   avg(abs(h.predicted - h.actual)),
 		   sqrt(avg((h.predicted - h.actual) ^ 2)),
 		   corr(h.predicted, h.actual)
-	FROM @extschema@.clv_holdout_predictions(params, source) h;
+	FROM @extschema@.clv_holdout_predictions_with_path(params, source, caller_path) h;
 END
+$$;
+
+COMMENT ON FUNCTION clv_holdout_metrics_with_path(jsonb, text, text) IS
+'clv_holdout_metrics with the source read in the given search_path';
+
+CREATE FUNCTION clv_holdout_metrics(params jsonb, source text)
+RETURNS TABLE (n_customers bigint, total_actual float8, total_predicted float8,
+			   mae float8, rmse float8, correlation float8)
+LANGUAGE sql STABLE STRICT PARALLEL UNSAFE
+AS $$
+	SELECT * FROM @extschema@.clv_holdout_metrics_with_path(params, source,
+		pg_catalog.current_setting('search_path'))
 $$;
 
 COMMENT ON FUNCTION clv_holdout_metrics(jsonb, text) IS
@@ -133,9 +208,10 @@ COMMENT ON FUNCTION clv_holdout_metrics(jsonb, text) IS
 CREATE FUNCTION clv_holdout_metrics(name text, source text)
 RETURNS TABLE (n_customers bigint, total_actual float8, total_predicted float8,
 			   mae float8, rmse float8, correlation float8)
-LANGUAGE sql STABLE STRICT PARALLEL SAFE
+LANGUAGE sql STABLE STRICT PARALLEL UNSAFE
 AS $$
-	SELECT * FROM @extschema@.clv_holdout_metrics(@extschema@.clv_model_params(name), source)
+	SELECT * FROM @extschema@.clv_holdout_metrics_with_path(@extschema@.clv_model_params(name),
+		source, pg_catalog.current_setting('search_path'))
 $$;
 
 COMMENT ON FUNCTION clv_holdout_metrics(text, text) IS
@@ -146,16 +222,16 @@ COMMENT ON FUNCTION clv_holdout_metrics(text, text) IS
 -- after the origin is expected to have made E[X(k - b)] repeat purchases by
 -- the end of period k; the actual count is the repeat purchase days (same-day
 -- purchases merged, the first day excluded) falling in periods 1..k.
-CREATE FUNCTION clv_tracking(params jsonb, transactions text,
-							 calibration_end timestamptz, observation_end timestamptz,
-							 time_unit text DEFAULT 'week')
+CREATE FUNCTION clv_tracking_with_path(params jsonb, transactions text,
+									   calibration_end timestamptz, observation_end timestamptz,
+									   time_unit text, caller_path text)
 RETURNS TABLE (period integer, period_start date, calibration boolean,
 			   actual float8, expected float8,
 			   cumulative_actual float8, cumulative_expected float8)
-LANGUAGE plpgsql STABLE STRICT PARALLEL SAFE
+LANGUAGE plpgsql STABLE STRICT PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-	rel text := @extschema@.clv_source_sql(transactions);
 	unit_days float8;
 	cal_day date := calibration_end::date;
 	end_day date := observation_end::date;
@@ -173,13 +249,17 @@ BEGIN
 			USING ERRCODE = 'invalid_parameter_value';
 	END IF;
 
-	-- $1 params, $2 last day, $3 calibration end day, $4 days per time unit
-	RETURN QUERY EXECUTE format($q$
+	-- $1 params, $2 last day, $3 calibration end day, $4 days per time unit,
+	-- $5 the transactions source, $6 the caller's search_path
+	RETURN QUERY EXECUTE $q$
 		WITH days AS (
 			SELECT d.customer_id, d.day, min(d.day) OVER (PARTITION BY d.customer_id) AS first_day
-			FROM (SELECT DISTINCT s.customer_id, s.purchased_at::date AS day
-				  FROM %s s
-				  WHERE s.purchased_at IS NOT NULL AND s.purchased_at::date <= $2) d
+			FROM (SELECT DISTINCT s.customer_id, s.day
+				  FROM @extschema@.clv_source_rows($5,
+						   ARRAY['pg_catalog.dense_rank() OVER (ORDER BY s.customer_id)',
+								 's.purchased_at::pg_catalog.date'], $6)
+					   AS s(customer_id bigint, day date)
+				  WHERE s.day IS NOT NULL AND s.day <= $2) d
 		), cohort AS (
 			SELECT * FROM days WHERE first_day <= $3
 		), origin AS (
@@ -208,8 +288,8 @@ BEGIN
 			   j.n, j.cum - COALESCE(lag(j.cum) OVER (ORDER BY j.k), 0),
 			   j.cum_actual, j.cum
 		FROM joined j, origin
-		ORDER BY j.k$q$, rel)
-		USING params, end_day, cal_day, unit_days;
+		ORDER BY j.k$q$
+		USING params, end_day, cal_day, unit_days, transactions, caller_path;
 EXCEPTION
 	WHEN undefined_column THEN
 		GET STACKED DIAGNOSTICS msg = MESSAGE_TEXT;
@@ -217,6 +297,21 @@ EXCEPTION
 			USING ERRCODE = 'undefined_column',
 				  HINT = 'Tracking needs one row per purchase with customer_id and purchased_at.';
 END
+$$;
+
+COMMENT ON FUNCTION clv_tracking_with_path(jsonb, text, timestamptz, timestamptz, text, text) IS
+'clv_tracking with the transactions read in the given search_path';
+
+CREATE FUNCTION clv_tracking(params jsonb, transactions text,
+							 calibration_end timestamptz, observation_end timestamptz,
+							 time_unit text DEFAULT 'week')
+RETURNS TABLE (period integer, period_start date, calibration boolean,
+			   actual float8, expected float8,
+			   cumulative_actual float8, cumulative_expected float8)
+LANGUAGE sql STABLE STRICT PARALLEL UNSAFE
+AS $$
+	SELECT * FROM @extschema@.clv_tracking_with_path(params, transactions, calibration_end,
+		observation_end, time_unit, pg_catalog.current_setting('search_path'))
 $$;
 
 COMMENT ON FUNCTION clv_tracking(jsonb, text, timestamptz, timestamptz, text) IS
@@ -228,20 +323,12 @@ CREATE FUNCTION clv_tracking(name text, transactions text,
 RETURNS TABLE (period integer, period_start date, calibration boolean,
 			   actual float8, expected float8,
 			   cumulative_actual float8, cumulative_expected float8)
-LANGUAGE plpgsql STABLE PARALLEL SAFE
+LANGUAGE sql STABLE PARALLEL UNSAFE
 AS $$
-DECLARE
-	m @extschema@.clv_models;
-BEGIN
-	IF name IS NULL OR transactions IS NULL OR calibration_end IS NULL OR observation_end IS NULL THEN
-		RETURN;
-	END IF;
-	m := @extschema@.clv_model(name);
-	RETURN QUERY
-	SELECT * FROM @extschema@.clv_tracking(@extschema@.clv_model_params(name), transactions,
-										   calibration_end, observation_end,
-										   COALESCE(time_unit, m.time_unit, 'week'));
-END
+	SELECT * FROM @extschema@.clv_tracking_with_path(@extschema@.clv_model_params(name),
+		transactions, calibration_end, observation_end,
+		COALESCE(time_unit, (@extschema@.clv_model(name)).time_unit, 'week'),
+		pg_catalog.current_setting('search_path'))
 $$;
 
 COMMENT ON FUNCTION clv_tracking(text, text, timestamptz, timestamptz, text) IS
@@ -254,6 +341,7 @@ COMMENT ON FUNCTION clv_tracking(text, text, timestamptz, timestamptz, text) IS
 CREATE FUNCTION clv_matrix_grid(t float8, max_frequency integer, recency_steps integer)
 RETURNS TABLE (frequency integer, recency float8)
 LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
 	IF NOT (t > 0 AND t < 'infinity'::float8) THEN
@@ -281,6 +369,7 @@ CREATE FUNCTION clv_p_alive_matrix(params jsonb, t float8, max_frequency integer
 								   recency_steps integer DEFAULT 20)
 RETURNS TABLE (frequency integer, recency float8, value float8)
 LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
 	RETURN QUERY
@@ -298,6 +387,7 @@ CREATE FUNCTION clv_p_alive_matrix(name text, t float8, max_frequency integer DE
 								   recency_steps integer DEFAULT 20)
 RETURNS TABLE (frequency integer, recency float8, value float8)
 LANGUAGE sql STABLE STRICT PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
 AS $$
 	SELECT * FROM @extschema@.clv_p_alive_matrix(@extschema@.clv_model_params(name), t, max_frequency, recency_steps)
 $$;
@@ -310,6 +400,7 @@ CREATE FUNCTION clv_expected_purchases_matrix(params jsonb, t float8, horizon fl
 											  recency_steps integer DEFAULT 20)
 RETURNS TABLE (frequency integer, recency float8, value float8)
 LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
 	RETURN QUERY
@@ -329,6 +420,7 @@ CREATE FUNCTION clv_expected_purchases_matrix(name text, t float8, horizon float
 											  recency_steps integer DEFAULT 20)
 RETURNS TABLE (frequency integer, recency float8, value float8)
 LANGUAGE sql STABLE STRICT PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
 AS $$
 	SELECT * FROM @extschema@.clv_expected_purchases_matrix(@extschema@.clv_model_params(name), t, horizon,
 															max_frequency, recency_steps)
