@@ -36,14 +36,20 @@ PG_FUNCTION_INFO_V1(clv_train);
  * whatever the caller's search_path is.
  */
 char *
-clv_catalog_table(FunctionCallInfo fcinfo)
+clv_catalog_relation(FunctionCallInfo fcinfo, const char *relname)
 {
 	Oid			nsp = get_func_namespace(fcinfo->flinfo->fn_oid);
 	char	   *nspname = get_namespace_name(nsp);
 
 	if (nspname == NULL)
 		elog(ERROR, "cache lookup failed for namespace %u", nsp);
-	return quote_qualified_identifier(nspname, "clv_models");
+	return quote_qualified_identifier(nspname, relname);
+}
+
+char *
+clv_catalog_table(FunctionCallInfo fcinfo)
+{
+	return clv_catalog_relation(fcinfo, "clv_models");
 }
 
 /*
@@ -79,14 +85,12 @@ clv_catalog_unpin(int nestlevel)
 static void
 clv_catalog_missing(FunctionCallInfo fcinfo, const char *name)
 {
-	Oid			nsp = get_func_namespace(fcinfo->flinfo->fn_oid);
 	Oid			types[1] = {TEXTOID};
 	Datum		values[1];
 
 	values[0] = CStringGetTextDatum(name);
 	(void) SPI_execute_with_args(psprintf("SELECT %s($1)",
-										  quote_qualified_identifier(get_namespace_name(nsp),
-																	 "clv_model_missing")),
+										  clv_catalog_relation(fcinfo, "clv_model_missing")),
 								 1, types, values, NULL, true, 0);
 	/* not reached: clv_model_missing always raises */
 	elog(ERROR, "clv model \"%s\" does not exist", name);
@@ -177,10 +181,8 @@ clv_catalog_check_trainable(FunctionCallInfo fcinfo, const char *name,
 				 errdetail("Model names cannot start with \"{\" or \"[\": such text is read as inline params by the prediction functions.")));
 
 	sql = psprintf("SELECT kind, owner, %s(owner) FROM %s WHERE name = $1",
-				   quote_qualified_identifier(get_namespace_name(get_func_namespace(fcinfo->flinfo->fn_oid)),
-											  "clv_role_includes_me"),
-				   quote_qualified_identifier(get_namespace_name(get_func_namespace(fcinfo->flinfo->fn_oid)),
-											  "clv_model_names"));
+				   clv_catalog_relation(fcinfo, "clv_role_includes_me"),
+				   clv_catalog_relation(fcinfo, "clv_model_names"));
 	values[0] = CStringGetTextDatum(name);
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
@@ -260,6 +262,19 @@ clv_catalog_store(FunctionCallInfo fcinfo, const char *name, const char *kind,
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	nestlevel = clv_catalog_pin();
+
+	/*
+	 * Claim a new name in a statement of its own, so that the row-level
+	 * security policies of the INSERT below (RETURNING is checked against
+	 * the read policy) see it; a concurrent claim waits on the primary key.
+	 */
+	ret = SPI_execute_with_args(psprintf("INSERT INTO %s (name, kind) VALUES ($1, $2)"
+										 " ON CONFLICT (name) DO NOTHING",
+										 clv_catalog_relation(fcinfo, "clv_model_names")),
+								2, argtypes, args, NULL, false, 0);
+	if (ret != SPI_OK_INSERT)
+		elog(ERROR, "SPI_execute_with_args failed: %s", SPI_result_code_string(ret));
+
 	ret = SPI_execute_with_args(sql.data, ncols + 2, argtypes, args, argnulls,
 								false, 0);
 	if (ret != SPI_OK_INSERT_RETURNING || SPI_processed != 1)

@@ -38,6 +38,9 @@ extern bool clv_name_is_json(const char *name);
  */
 extern char *clv_catalog_table(FunctionCallInfo fcinfo);
 
+/* The same for another object of the extension's schema. */
+extern char *clv_catalog_relation(FunctionCallInfo fcinfo, const char *relname);
+
 /*
  * Catalog access shared by every model kind.  The catalog's own queries run
  * with search_path pinned (clv_catalog_pin / clv_catalog_unpin).

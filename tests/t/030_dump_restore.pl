@@ -8,22 +8,16 @@ use warnings;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
+use FindBin;
+use lib "$FindBin::Bin/lib";
+use ClvTest;
 
-my $root = $ENV{CLV_ROOT} or die "CLV_ROOT is not set";
 my $node = PostgreSQL::Test::Cluster->new('dump');
 $node->init;
 $node->start;
 
 $node->safe_psql('postgres', 'CREATE DATABASE src');
-$node->safe_psql('src', qq{
-CREATE EXTENSION clv;
-CREATE TABLE cbs_raw (cust int, x int, t_x float8, t_cal float8, x_star int, m_x float8);
-\\copy cbs_raw FROM '$root/data/BTYD_cdnowSummary_cbs.csv' WITH (FORMAT csv, HEADER true)
-CREATE TABLE customers AS
-SELECT cust AS customer_id, x::float8 AS frequency, t_x AS recency, t_cal AS t,
-	   CASE WHEN x > 0 THEN m_x END AS monetary_value
-FROM cbs_raw;
-});
+$node->safe_psql('src', 'CREATE EXTENSION clv;' . clv_cdnow_customers_sql());
 
 # Version 1 on everybody, version 2 on the first 1,500 customers.
 $node->safe_psql('src', q{SELECT clv_train('cdnow', 'customers')});
@@ -68,9 +62,9 @@ my ($rc, $out, $err) = $node->psql('dst', q{SELECT clv_p_alive('cdnow', 1, 1, 2)
 like($err, qr/clv model "cdnow" does not exist/, 'a dropped model is unknown to predictions');
 is($node->safe_psql('src', 'SELECT count(*) FROM clv_models'), '3', 'the source database is untouched');
 
-# Concurrent trainings of one name: the second waits for the first's
-# advisory lock and then numbers its version after the committed one,
-# instead of failing on the primary key.
+# Concurrent trainings of one name: the second waits for the row lock the
+# first holds on the name (clv_model_names) and then numbers its version
+# after the committed one, instead of failing on the primary key.
 my $s1 = $node->background_psql('src');
 $s1->query_safe('BEGIN');
 $s1->query_safe(q{SELECT clv_train('conc', 'customers', 'bgnbd', NULL)});
@@ -79,7 +73,7 @@ $s2->query_until(qr/started/, q{\echo started
 SELECT clv_train('conc', 'customers', 'bgnbd', NULL);
 });
 ok($node->poll_query_until('src',
-	q{SELECT count(*) > 0 FROM pg_locks WHERE locktype = 'advisory' AND NOT granted}),
+	q{SELECT count(*) > 0 FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE '%clv_train%'}),
 	'the second training waits for the first');
 $s1->query_safe('COMMIT');
 ok($node->poll_query_until('src',
