@@ -1,3 +1,32 @@
 -- The extension installs cleanly and its catalog is empty.
 SELECT extname, extversion FROM pg_extension WHERE extname = 'clv';
 SELECT count(*) FROM clv_models;
+SELECT count(*) FROM clv_model_names;
+
+-- The extension's functions.
+CREATE TEMP VIEW ext_functions AS
+SELECT p.oid, p.oid::regprocedure AS signature, l.lanname, p.proconfig, p.prosrc,
+	   p.prosecdef, p.proparallel
+FROM pg_proc p
+JOIN pg_depend d ON d.classid = 'pg_proc'::regclass AND d.objid = p.oid AND d.deptype = 'e'
+JOIN pg_extension e ON e.oid = d.refobjid AND e.extname = 'clv'
+JOIN pg_language l ON l.oid = p.prolang;
+
+-- Every SQL and PL/pgSQL function pins its search_path; the only ones that
+-- do not are the source-reading wrappers, which qualify every name and pass
+-- the caller's path on (listed here, so that a new unpinned function shows),
+-- and clv_source_sql, which resolves a table name in that path.
+SELECT signature AS unpinned FROM ext_functions
+WHERE lanname IN ('sql', 'plpgsql')
+  AND NOT coalesce(proconfig @> ARRAY['search_path=pg_catalog, pg_temp'], false)
+ORDER BY signature::text;
+-- ... and those wrappers pass the path on.
+SELECT signature AS wrapper_without_current_setting FROM ext_functions
+WHERE lanname = 'sql' AND proconfig IS NULL
+  AND prosrc !~ 'pg_catalog\.current_setting\(''search_path''\)';
+
+-- No SECURITY DEFINER function, and no function with an EXCEPTION block
+-- (a subtransaction, impossible in parallel mode) is marked PARALLEL SAFE.
+SELECT signature AS definer FROM ext_functions WHERE prosecdef;
+SELECT signature AS parallel_safe_with_exception_block FROM ext_functions
+WHERE proparallel = 's' AND prosrc ~* '\mEXCEPTION\s+WHEN\M';

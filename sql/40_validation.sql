@@ -35,4 +35,15 @@ SELECT * FROM clv_p_alive_matrix('{"r":0.24,"alpha":4.4,"a":0.79,"b":2.4}'::json
 SELECT count(*) FROM clv_expected_purchases_matrix('{"r":0.24,"alpha":4.4,"a":0.79,"b":2.4}'::jsonb, 10, -4);
 SELECT frequency, recency, round(value::numeric, 6) AS p_alive
 FROM clv_p_alive_matrix('{"r":0.24,"alpha":4.4,"a":0.79,"b":2.4}'::jsonb, 10, 2, 2);
-DROP TABLE val_cal, val_tx;
+-- the functions with an EXCEPTION block (a subtransaction) are PARALLEL
+-- UNSAFE, so they work under force_parallel_mode (25000 before)
+CREATE TABLE val_hold AS
+SELECT 2::float8 AS frequency, 5::float8 AS recency, 10::float8 AS t,
+	   1::float8 AS frequency_holdout, 4::float8 AS duration_holdout;
+SET force_parallel_mode = on;
+SELECT n_customers, total_actual FROM clv_holdout_metrics('{"r":0.24,"alpha":4.4,"a":0.79,"b":2.4}'::jsonb, 'val_hold');
+SELECT frequency, n_customers FROM clv_calibration_holdout('{"r":0.24,"alpha":4.4,"a":0.79,"b":2.4}'::jsonb, 'val_hold');
+SELECT count(*) FROM clv_tracking('{"r":0.55,"alpha":10.6,"s":0.61,"beta":11.7}'::jsonb, 'val_tx', '2024-01-31', '2024-02-14');
+SELECT count(*) FROM clv_holdout_predictions('{"r":0.24,"alpha":4.4,"a":0.79,"b":2.4}'::jsonb, 'SELECT * FROM val_hold');
+RESET force_parallel_mode;
+DROP TABLE val_cal, val_tx, val_hold;
