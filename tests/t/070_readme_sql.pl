@@ -1,0 +1,77 @@
+# The README cannot drift from the code: every ```sql block of README.md
+# runs, in order, in one database holding the tables the examples name
+# (built from the bundled data), and no statement fails.  Blocks that are
+# signatures, not statements, are fenced as ```text.
+use strict;
+use warnings;
+use PostgreSQL::Test::Cluster;
+use PostgreSQL::Test::Utils;
+use Test::More;
+use FindBin;
+use lib "$FindBin::Bin/lib";
+use ClvTest;
+
+my $root = $ENV{CLV_ROOT} or die "CLV_ROOT is not set";
+
+# The ```sql blocks, with the line each starts on.
+my @blocks;
+open(my $fh, '<', "$root/README.md") or die "README.md: $!";
+my ($in, $start, $text) = (0, 0, '');
+while (my $line = <$fh>)
+{
+	if (!$in && $line =~ /^```sql\s*$/)
+	{
+		($in, $start, $text) = (1, $. + 1, '');
+	}
+	elsif ($in && $line =~ /^```\s*$/)
+	{
+		push @blocks, [ $start, $text ];
+		$in = 0;
+	}
+	elsif ($in)
+	{
+		$text .= $line;
+	}
+}
+close $fh;
+cmp_ok(scalar @blocks, '>=', 10, 'README.md has its SQL examples');
+
+my $node = PostgreSQL::Test::Cluster->new('readme');
+$node->init;
+$node->start;
+$node->safe_psql('postgres', 'CREATE DATABASE readme');
+
+# The tables the examples name: orders (raw CDNOW orders), cdnow_elog (BTYD's
+# event log as is), cdnow_customers (BTYD's calibration summary) and
+# rf_matrix (the donations recency/frequency matrix).
+$node->safe_psql('readme', qq{
+CREATE TABLE cdnow_elog (masterid int, sampleid int, date int, cds int, sales float8);
+\\copy cdnow_elog FROM '$root/data/BTYD_cdnowElog.csv' WITH (FORMAT csv, HEADER true)
+CREATE TABLE orders AS
+SELECT sampleid AS customer_id, to_date(date::text, 'YYYYMMDD')::timestamptz AS purchased_at,
+	   sales AS amount
+FROM cdnow_elog;
+CREATE TABLE rf_matrix (x int, t_x int, n_cal int, custs int, x_star int);
+\\copy rf_matrix FROM '$root/data/BTYD_donationsSummary_rf_matrix.csv' WITH (FORMAT csv, HEADER true)
+} . clv_cdnow_customers_sql() . q{
+ALTER TABLE customers RENAME TO cdnow_customers;
+});
+
+for my $b (@blocks)
+{
+	my ($line, $sql) = @$b;
+	my ($rc, $out, $err) = $node->psql('readme', $sql, on_error_stop => 1);
+	my @errors = grep { /ERROR/ } split /\n/, $err;
+	ok($rc == 0 && !@errors, "README.md line $line runs")
+	  or diag("$err\n--- the block:\n$sql");
+}
+
+# The quickstart's view calls clv_predict once per customer, whatever
+# columns a BI tool reads (a (clv_predict(...)).* would call it per column).
+my $plan = $node->safe_psql('readme', 'EXPLAIN (VERBOSE, COSTS OFF) SELECT * FROM customer_value');
+my $calls = () = $plan =~ /clv_predict\(/g;
+is($calls, 1, 'SELECT * from the quickstart view evaluates clv_predict once per row')
+  or diag($plan);
+
+$node->stop;
+done_testing();
