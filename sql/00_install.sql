@@ -30,3 +30,19 @@ WHERE lanname = 'sql' AND proconfig IS NULL
 SELECT signature AS definer FROM ext_functions WHERE prosecdef;
 SELECT signature AS parallel_safe_with_exception_block FROM ext_functions
 WHERE proparallel = 's' AND prosrc ~* '\mEXCEPTION\s+WHEN\M';
+
+-- The data dictionary: every column of the extension's tables and composite
+-- types has a comment.
+SELECT c.relname, a.attname AS column_without_comment
+FROM pg_class c
+JOIN pg_depend d ON d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.deptype = 'e'
+JOIN pg_extension e ON e.oid = d.refobjid AND e.extname = 'clv'
+JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
+WHERE c.relkind IN ('r', 'c') AND col_description(c.oid, a.attnum) IS NULL
+UNION ALL
+SELECT t.typname, a.attname
+FROM pg_type t
+JOIN pg_depend d ON d.classid = 'pg_type'::regclass AND d.objid = t.oid AND d.deptype = 'e'
+JOIN pg_extension e ON e.oid = d.refobjid AND e.extname = 'clv'
+JOIN pg_attribute a ON a.attrelid = t.typrelid AND a.attnum > 0 AND NOT a.attisdropped
+WHERE t.typtype = 'c' AND col_description(t.typrelid, a.attnum) IS NULL;

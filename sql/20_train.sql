@@ -152,5 +152,14 @@ SELECT version, converged, diagnostics->'flags' AS flags
 FROM clv_train('train_flags', 'train_cdnow', 'pareto_nbd', NULL, '{"max_iterations": 2}');
 
 SELECT clv_drop_model(name) FROM (SELECT DISTINCT name FROM clv_models WHERE name LIKE 'train\_%') AS m ORDER BY name;
+-- Version retention: keep the newest 2 of 4 versions.
+SELECT max(v) FROM (SELECT (clv_train('train_prune', 'train_cdnow', 'bgnbd', NULL)).version AS v FROM generate_series(1, 4)) s;
+SELECT clv_prune_models('train_prune', 2);
+SELECT array_agg(version ORDER BY version) FROM clv_models WHERE name = 'train_prune';
+SELECT clv_prune_models('train_prune', 5);
+SELECT clv_prune_models('train_prune', 0);
+SELECT clv_prune_models('train_no_such_model', 1);
+SELECT clv_drop_model('train_prune');
+
 DROP TABLE train_cbs_raw, train_cdnow, train_donations_raw, train_donations;
 DROP FUNCTION train_check(float8, float8, float8);

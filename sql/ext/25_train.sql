@@ -166,3 +166,35 @@ $$;
 
 COMMENT ON FUNCTION clv_model_owned(text, name) IS
 'raises an error unless the named model exists, role exists (or is public) and the current role may manage the model';
+
+-- Version retention for scheduled retraining: keeps the newest keep
+-- versions of a name and drops the rest (with the owner check of
+-- clv_drop_model); returns how many were dropped.
+CREATE FUNCTION clv_prune_models(name text, keep integer)
+RETURNS integer
+LANGUAGE plpgsql VOLATILE STRICT PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	v integer;
+	dropped integer := 0;
+BEGIN
+	IF keep < 1 THEN
+		RAISE EXCEPTION 'keep = % must be at least 1', keep
+			USING ERRCODE = 'invalid_parameter_value',
+				  HINT = 'Use clv_drop_model(name) to drop every version.';
+	END IF;
+	PERFORM @extschema@.clv_model(clv_prune_models.name);	-- 42704 / 42501
+	FOR v IN
+		SELECT c.version FROM @extschema@.clv_models c
+		WHERE c.name = clv_prune_models.name
+		ORDER BY c.version DESC OFFSET keep
+	LOOP
+		dropped := dropped + @extschema@.clv_drop_model(clv_prune_models.name, v);
+	END LOOP;
+	RETURN dropped;
+END
+$$;
+
+COMMENT ON FUNCTION clv_prune_models(text, integer) IS
+'keeps the newest keep versions of the named model and drops the older ones (only members of the owner role); returns how many versions were dropped';
