@@ -38,6 +38,13 @@ cmp_ok(scalar @blocks, '>=', 10, 'README.md has its SQL examples');
 
 my $node = PostgreSQL::Test::Cluster->new('readme');
 $node->init;
+# pg_cron for the scheduled-job recipe (background workers: no TCP needed)
+$node->append_conf('postgresql.conf', qq{
+shared_preload_libraries = 'pg_cron'
+cron.database_name = 'readme'
+cron.use_background_workers = on
+max_worker_processes = 16
+});
 $node->start;
 $node->safe_psql('postgres', 'CREATE DATABASE readme');
 
@@ -72,6 +79,19 @@ my $plan = $node->safe_psql('readme', 'EXPLAIN (VERBOSE, COSTS OFF) SELECT * FRO
 my $calls = () = $plan =~ /clv_predict\(/g;
 is($calls, 1, 'SELECT * from the quickstart view evaluates clv_predict once per row')
   or diag($plan);
+
+# The recipe's job, scheduled every minute, trains a new version of "shop"
+# and rewrites the scores with it.
+my $before = $node->safe_psql('readme', q{SELECT max(version) FROM clv_models WHERE name = 'shop'});
+$node->safe_psql('readme', q{SELECT cron.schedule('clv-test', '* * * * *', 'CALL clv_nightly()')});
+ok($node->poll_query_until('readme', qq{
+	SELECT (SELECT max(version) FROM clv_models WHERE name = 'shop') > $before
+	   AND (SELECT min(model_version) FROM customer_scores) > $before}),
+	'the scheduled job trained a new version and scored every customer with it')
+  or diag($node->safe_psql('readme', 'SELECT status, return_message FROM cron.job_run_details'));
+is($node->safe_psql('readme', q{SELECT count(*) = (SELECT count(*) FROM customer_summary) FROM customer_scores}),
+	't', 'one score per customer');
+$node->safe_psql('readme', q{SELECT cron.unschedule('clv-test')});
 
 $node->stop;
 done_testing();
