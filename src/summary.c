@@ -102,6 +102,7 @@ clv_summary_compact(ClvSummaryState *state)
 	qsort(state->days, state->ndays, sizeof(ClvDay), clv_day_cmp);
 	for (int32 i = 0; i < state->ndays; i++)
 	{
+		CHECK_FOR_INTERRUPTS();
 		if (out > 0 && state->days[out - 1].day == state->days[i].day)
 		{
 			state->days[out - 1].amount += state->days[i].amount;
@@ -230,6 +231,7 @@ clv_summary_compute(const ClvSummaryState *state, ClvSummaryResult *r)
 	{
 		const ClvDay *d = &state->days[i];
 
+		CHECK_FOR_INTERRUPTS();
 		if (d->day <= state->cal_end_day)
 		{
 			r->total_amount += d->amount;

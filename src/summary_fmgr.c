@@ -16,6 +16,7 @@
 #include "fmgr.h"
 #include "funcapi.h"
 #include "libpq/pqformat.h"
+#include "miscadmin.h"
 #include "utils/builtins.h"
 #include "utils/datetime.h"
 #include "utils/float.h"
@@ -289,8 +290,11 @@ clv_summary_state_out(PG_FUNCTION_ARGS)
 					 (int64) state->cal_end, (int64) state->obs_end,
 					 state->cal_end_day, state->obs_end_day, state->ndays);
 	for (int32 i = 0; i < state->ndays; i++)
+	{
+		CHECK_FOR_INTERRUPTS();
 		appendStringInfo(&buf, " %d:%d:%.17g", state->days[i].day,
 						 state->days[i].purchase, state->days[i].amount);
+	}
 	PG_RETURN_CSTRING(buf.data);
 }
 
@@ -510,6 +514,7 @@ clv_summary_state_in(PG_FUNCTION_ARGS)
 		char	   *end;
 		double		amount;
 
+		CHECK_FOR_INTERRUPTS();
 		amount = strtod(p, &end);
 		if (end == p || (*end != '\0' && !isspace((unsigned char) *end)))
 			clv_summary_bad_syntax(input, "amount");
@@ -548,6 +553,7 @@ clv_summary_state_send(PG_FUNCTION_ARGS)
 	pq_sendint32(&buf, state->ndays);
 	for (int32 i = 0; i < state->ndays; i++)
 	{
+		CHECK_FOR_INTERRUPTS();
 		pq_sendint32(&buf, state->days[i].day);
 		pq_sendbyte(&buf, state->days[i].purchase);
 		pq_sendfloat8(&buf, state->days[i].amount);
@@ -579,6 +585,7 @@ clv_summary_state_recv(PG_FUNCTION_ARGS)
 		int64		purchase = pq_getmsgbyte(buf);
 		double		amount = pq_getmsgfloat8(buf);
 
+		CHECK_FOR_INTERRUPTS();
 		clv_summary_check_day(state, day, purchase, amount);
 		state->days[i].day = (DateADT) day;
 		state->days[i].purchase = (int32) purchase;
