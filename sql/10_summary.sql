@@ -149,9 +149,57 @@ SELECT clv_summary(at, 1e308, '2020-01-31') FROM summary_rules WHERE cust = 1;
 
 -- The state type round-trips through its text form (Citus ships it as text).
 SELECT clv_summary_transfn(NULL, '2020-01-01', 1.5, '2020-01-31')::text;
-SELECT 'v1 week 0 100 200 0 0 2 3:1:2.5 1:0:-1'::clv_summary_state::text;
+SELECT 'v1 week 0 259200000000 259200000000 3 3 2 3:1:2.5 1:0:-1'::clv_summary_state::text;
 SELECT 'v1 week 0 100 200 0 0 2 3:1:2.5'::clv_summary_state;
 SELECT 'v2 week 0 100 200 0 0 0'::clv_summary_state;
 SELECT (clv_summary_finalfn('v1 day 0 864000000000 864000000000 10 10 2 3:1:2.5 1:1:4'::clv_summary_state)).*;
+
+-- The final function never writes on its argument.  A stored state of more
+-- than 126 bytes is read straight from the shared buffer page: finalising
+-- its unsorted days in a READ ONLY transaction must leave the row as it was.
+CREATE AGGREGATE summary_state_only(timestamptz, float8, timestamptz) (
+	SFUNC = clv_summary_transfn, STYPE = clv_summary_state);
+CREATE TABLE summary_stored AS
+SELECT summary_state_only('2024-01-01'::timestamptz + ((g * 37) % 100) * interval '1 day', g, '2024-12-31') AS s
+FROM generate_series(1, 20) g;
+SELECT pg_column_size(s) > 126 AS big, md5(s::text) AS before FROM summary_stored \gset
+SELECT :'big';
+BEGIN READ ONLY;
+SELECT (clv_summary_finalfn(s)).frequency, (clv_summary_finalfn(s)).first_purchase FROM summary_stored;
+COMMIT;
+SELECT md5(s::text) = :'before' AS unchanged FROM summary_stored;
+-- declared as such, which also keeps the aggregate usable as a window function
+SELECT aggfnoid::regprocedure, aggfinalmodify FROM pg_aggregate
+WHERE aggfinalfn = 'clv_summary_finalfn'::regproc ORDER BY 1::text;
+DROP TABLE summary_stored;
+DROP AGGREGATE summary_state_only(timestamptz, float8, timestamptz);
+
+-- State input is parsed and range-checked before anything is allocated:
+-- a 26-byte literal claiming 67 million days is refused at once (it used to
+-- allocate 1 GB first), as is one claiming more than any state can hold.
+SELECT 'v1 week 0 0 0 0 0 67108000'::clv_summary_state;
+SELECT 'v1 week 0 0 0 0 0 2000000000'::clv_summary_state;
+SELECT 'v1 week 0 0 0 0 0 -1'::clv_summary_state;
+-- every field is range-checked, naming the field and the value
+SELECT 'v1 fortnight 0 0 0 0 0 0'::clv_summary_state;
+SELECT 'v1 week 2 0 0 0 0 0'::clv_summary_state;
+SELECT 'v1 week 0 9223372036854775807 9223372036854775807 0 0 0'::clv_summary_state;
+SELECT 'v1 week 0 0 0 0 0 99999999999999999999'::clv_summary_state;
+SELECT 'v1 week 0 0 0 0 2147483647 0'::clv_summary_state;
+SELECT 'v1 week 1 86400000000 0 1 0 0'::clv_summary_state;
+SELECT 'v1 week 0 0 0 0 0 1 1:1:5'::clv_summary_state;
+SELECT 'v1 week 0 0 0 0 0 1 0:2:5'::clv_summary_state;
+SELECT 'v1 week 0 0 0 0 0 1 0:1:nan'::clv_summary_state;
+SELECT 'v1 week 0 0 0 0 0 1 0:1:1e400'::clv_summary_state;
+SELECT 'v1 week 0 0 0 0 0 1 0:1:5 extra'::clv_summary_state;
+-- crafted days used to overflow int32 day arithmetic: a '-infinity' first
+-- purchase (day -2^31) or an end day near 2^31 gave a negative t
+SELECT (clv_summary_finalfn('v1 day 0 0 0 0 0 1 -2147483648:1:1'::clv_summary_state)).t;
+SELECT (clv_summary_finalfn('v1 day 0 9223371331199999999 9223371331199999999 2147483647 2147483647 1 -2000000:1:1'::clv_summary_state)).t;
+-- the widest valid span: first purchase in 4714 BC, end in 294276 AD
+SELECT (clv_summary_finalfn('v1 day 0 9223371331199999999 9223371331199999999 106751982 106751982 2 -2451545:1:1 106751982:1:1'::clv_summary_state)).*;
+-- sums of finite amounts that overflow float8 are 22003, not Infinity
+SELECT (clv_summary_finalfn('v1 day 0 86400000000 86400000000 1 1 2 0:1:1e308 1:1:1e308'::clv_summary_state)).total_amount;
+SELECT (clv_summary_finalfn('v1 day 0 86400000000 86400000000 1 1 3 -1:1:-1e308 0:1:1e308 1:1:1e308'::clv_summary_state)).monetary_value;
 
 DROP TABLE summary_elog, summary_cbs, summary_cdnow, summary_grocery, summary_apparel, summary_rules;

@@ -138,5 +138,29 @@ SELECT q, pred_error(q) FROM (VALUES
  ($$SELECT clv_expected_spend('{"p": 1, "q": 2, "gamma": 1}', 2, -10)$$)
 ) AS v(q);
 
+-- Non-finite results are 22003 naming the quantity and the inputs: these
+-- returned Infinity or NaN (clv_predict an Infinity spend, clv_value with
+-- margin 0 a NaN) before.  Finite results are unchanged.
+SELECT q, pred_error(q) FROM (VALUES
+ ($$SELECT clv_expected_spend('{"p":6.25,"q":3.74,"gamma":15.44}', 1, 1e308)$$),
+ ($$SELECT clv_expected_spend('{"p":1e200,"q":3.74,"gamma":1e200}', 0, 1)$$),
+ ($$SELECT clv_value('{"r":0.243,"alpha":4.414,"a":0.793,"b":2.426,"p":6.25,"q":3.74,"gamma":15.44}', 2, 30, 38, 1e308, 39, 0, 0)$$),
+ ($$SELECT clv_predict('{"r":0.243,"alpha":4.414,"a":0.793,"b":2.426,"p":6.25,"q":3.74,"gamma":15.44}', 2, 30, 38, 1e308, 39)$$),
+ ($$SELECT clv_value('{"r":0.243,"alpha":4.414,"a":0.793,"b":2.426,"p":6.25,"q":3.74,"gamma":15.44}', 2, 30, 38, 20, 39, 0, 1e308)$$),
+ ($$SELECT clv_value('{"r":0.243,"alpha":4.414,"a":0.793,"b":2.426,"p":6.25,"q":3.74,"gamma":15.44}', 2, 30, 38, 1e300, 39, 0.01, 1e10)$$)
+) AS v(q);
+SELECT round((clv_value('{"r":0.243,"alpha":4.414,"a":0.793,"b":2.426,"p":6.25,"q":3.74,"gamma":15.44}', 2, 30, 38, 1e300, 39, 0, 1) / 1e300)::numeric, 6) AS big_but_finite,
+       round((clv_expected_spend('{"p":6.25,"q":3.74,"gamma":15.44}', 1, 1e307) / 1e307)::numeric, 6) AS big_spend;
+
+-- BG/BB counts opportunities one by one: t (and the horizon of P(X(n) = k))
+-- beyond 2^31 - 1 is refused (3e9 used to overflow an int and return 1).
+SELECT q, pred_error(q) FROM (VALUES
+ ($$SELECT clv_p_alive('{"alpha":1.204,"beta":0.75,"gamma":0.657,"delta":2.78}'::jsonb, 0, 0, 3e9)$$),
+ ($$SELECT clv_expected_purchases('{"alpha":1.204,"beta":0.75,"gamma":0.657,"delta":2.78}'::jsonb, 3e9, 3e9, 3e9, 1)$$),
+ ($$SELECT clv_purchase_probability('{"alpha":1.204,"beta":0.75,"gamma":0.657,"delta":2.78}'::jsonb, 0, 3e9)$$)
+) AS v(q);
+-- at the bound itself (the last transaction in the last opportunity: one term)
+SELECT round(clv_p_alive('{"alpha":1.204,"beta":0.75,"gamma":0.657,"delta":2.78}'::jsonb, 5, 2147483647, 2147483647)::numeric, 6) AS p_alive_at_bound;
+
 DROP FUNCTION pred_error(text);
 DROP TABLE pred_params;

@@ -40,3 +40,5 @@ SELECT * FROM clv_simulate_transactions('{"r":0.25,"alpha":4,"a":0.8,"b":2.5}', 
 SELECT * FROM clv_simulate_transactions('{"r":0.25,"alpha":4,"a":0.8,"b":2.5}', 3, '2020-01-01', -1, 52);
 SELECT * FROM clv_simulate_transactions('{"r":0.25,"alpha":4,"a":0.8,"b":2.5}', 3, '2020-01-01', 10, 52, 'fortnight');
 SELECT * FROM clv_simulate_transactions('{"r":0.25,"alpha":4,"a":0.8,"b":2.5}', 3, 'infinity', 10, 52);
+-- a spend rate that underflows to 0 (q near 0) made every amount Infinity
+SELECT * FROM clv_simulate('{"r":0.243,"alpha":4.414,"a":0.793,"b":2.426,"p":6.25,"q":3.7e-6,"gamma":15.44}', 10, 52);

@@ -89,26 +89,33 @@ bgbb_const(const double *p, BgbbConst *k, bool derivs)
 
 /*
  * Log-likelihood of one customer, with the gradient as the softmax-weighted
- * average of the term gradients.
+ * average of the term gradients.  n - tx + 1 terms (NaN beyond
+ * CLV_BGBB_MAX_PERIODS opportunities), with interrupt checks: n comes from
+ * the user.
  */
 static double
 bgbb_row(const double *p, const BgbbConst *k, double x, double tx, double n,
 		 double *grad)
 {
-	int			nterms = (int) (n - tx) + 1;
+	long		nterms;
 	double		lmax = -INFINITY,
 				acc = 0.0,
 				gacc[4] = {0, 0, 0, 0};
 	double		ll;
 
+	if (!(n - tx >= 0) || n > CLV_BGBB_MAX_PERIODS)
+		return NAN;
+	nterms = (long) (n - tx) + 1;
 	/* two passes: the first finds the largest term for a stable sum */
 	for (int pass = 0; pass < 2; pass++)
 	{
-		for (int j = 0; j < nterms; j++)
+		for (long j = 0; j < nterms; j++)
 		{
 			double		d[4];
 			double		v;
 
+			if (j % 4096 == 4095)
+				CLV_CHECK_INTERRUPTS();
 			if (j == 0)
 				v = bgbb_term(p, k, x, n - x, 0, n, (pass && grad) ? d : NULL);
 			else
@@ -227,7 +234,8 @@ clv_bgbb_expected(const double *p, double x, double tx, double n, double nstar)
 }
 
 /*
- * P(X(n) = k) for a new customer over n (rounded to whole) opportunities:
+ * P(X(n) = k) for a new customer over n (rounded to whole) opportunities,
+ * n at most CLV_BGBB_MAX_PERIODS:
  *	 C(n,k) B(al+k, be+n-k)/B(al,be) B(ga, de+n)/B(ga,de)
  *	 + sum_{i=k}^{n-1} C(i,k) B(al+k, be+i-k)/B(al,be) B(ga+1, de+i)/B(ga,de)
  */
@@ -235,17 +243,19 @@ double
 clv_bgbb_prob_n(const double *p, int kk, double horizon)
 {
 	BgbbConst	k;
-	int			n = (int) floor(horizon + 0.5);
+	long		n;
 	double		lsum;
 
-	if (!bgbb_params_ok(p) || kk < 0 || !(horizon >= 0))
+	if (!bgbb_params_ok(p) || kk < 0 || !(horizon >= 0) ||
+		floor(horizon + 0.5) > CLV_BGBB_MAX_PERIODS)
 		return NAN;
+	n = (long) floor(horizon + 0.5);
 	if (kk > n)
 		return 0.0;
 	bgbb_const(p, &k, false);
 	lsum = clv_lgamma(n + 1.0) - clv_lgamma(kk + 1.0) - clv_lgamma(n - kk + 1.0) +
 		bgbb_term(p, &k, kk, n - kk, 0, n, NULL);
-	for (int i = kk; i < n; i++)
+	for (long i = kk; i < n; i++)
 	{
 		if (i % 4096 == 4095)
 			CLV_CHECK_INTERRUPTS();

@@ -15,6 +15,15 @@
 
 #include "btyd.h"
 
+/*
+ * The BG/BB likelihood sums one term per opportunity after the last
+ * transaction, and P(X(n) = k) one per opportunity: work grows with n, so n
+ * is bounded (the SQL glue refuses more with 22023, the math returns NaN).
+ * A few seconds of CPU per 10^7 opportunities; the loops check for
+ * interrupts.
+ */
+#define CLV_BGBB_MAX_PERIODS 2147483647.0
+
 extern double clv_bgbb_loglik(const double *p, const ClvObs *obs, size_t nobs,
 							  double *grad);
 extern double clv_bgbb_p_alive(const double *p, double x, double tx, double n);

@@ -352,7 +352,7 @@ clv_pareto_nbd_prob_n(const double *p, int n, double t)
 	lpre = r * log(alpha) + s * log(beta) + clv_lbeta(r + n, s + 1.0) -
 		clv_lbeta(r, s);
 	lb1 = clv_log_hyp2f1(r + s, b2, c, d / m, &sign) - (r + s) * log(m);
-	for (int i = 0; i <= n; i++)
+	for (long i = 0; i <= n; i++)	/* long: n may be INT_MAX */
 	{
 		double		lt;
 

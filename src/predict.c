@@ -17,6 +17,7 @@
 #include "utils/builtins.h"
 #include "utils/jsonb.h"
 
+#include "bgbb.h"
 #include "btyd_json.h"
 #include "fit.h"
 #include "predict.h"
@@ -247,6 +248,21 @@ arg_horizon(FunctionCallInfo fcinfo, int i)
 	return h;
 }
 
+/*
+ * BG/BB sums one term per opportunity: more than CLV_BGBB_MAX_PERIODS is
+ * refused up front rather than overflowing a counter (or running for hours).
+ */
+static void
+check_bgbb_periods(const ClvModelInfo *tx, double n, const char *what)
+{
+	if (tx->kind == CLV_MODEL_BGBB && n > CLV_BGBB_MAX_PERIODS)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s = %g is more opportunities than bgbb supports", what, n),
+				 errdetail("BG/BB counts opportunities one by one, at most %.0f.",
+						   CLV_BGBB_MAX_PERIODS)));
+}
+
 /* Reads and validates frequency, recency, t from arguments 1..3. */
 static void
 arg_customer(FunctionCallInfo fcinfo, const ClvModelInfo *tx, double *c)
@@ -255,17 +271,41 @@ arg_customer(FunctionCallInfo fcinfo, const ClvModelInfo *tx, double *c)
 	c[1] = PG_GETARG_FLOAT8(2);
 	c[2] = PG_GETARG_FLOAT8(3);
 	clv_validate_customer(tx, c[0], c[1], c[2], NULL);
+	check_bgbb_periods(tx, c[2], "t");
 }
+
+/*
+ * Every result of every prediction function passes CLV_FINITE: a value that
+ * is not finite (NaN from the math, or an overflow in the glue's own
+ * products) becomes a 22003 error naming the quantity, the model and the
+ * inputs, so SQL never sees NaN or Infinity.  The inputs are formatted only
+ * when the error is raised.
+ */
+static void nonfinite_error(const char *what, const char *model, const char *hint,
+							const char *inputs) pg_attribute_noreturn();
+
+static void
+nonfinite_error(const char *what, const char *model, const char *hint,
+				const char *inputs)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+			 errmsg("could not compute %s with model %s for %s", what, model, inputs),
+			 hint ? errhint("%s", hint) : 0));
+}
+
+#define CLV_FINITE(v, what, model, hint, ...) \
+	do { \
+		if (!isfinite(v)) \
+			nonfinite_error((what), (model), (hint), psprintf(__VA_ARGS__)); \
+	} while (0)
 
 static double
 checked(double v, const char *what, const ClvModelInfo *mi, const double *c, double h)
 {
-	if (isnan(v) || !isfinite(v))
-		ereport(ERROR,
-				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
-				 errmsg("could not compute %s with model %s for frequency %g, recency %g, t %g, horizon %g",
-						what, mi->name, c[0], c[1], c[2], h),
-				 errhint("The parameters may be extreme for these inputs (e.g. a or q close to 1).")));
+	CLV_FINITE(v, what, mi->name,
+			   "The parameters may be extreme for these inputs (e.g. a or q close to 1).",
+			   "frequency %g, recency %g, t %g, horizon %g", c[0], c[1], c[2], h);
 	return v;
 }
 
@@ -296,6 +336,9 @@ spend_of(const ClvModelSpec *spec, double x, bool m_null, double m)
 				 errmsg("expected spend is undefined for frequency %g with q = %g",
 						x, spec->spend_params[1]),
 				 errhint("Gamma-Gamma's population mean needs q > 1.")));
+	CLV_FINITE(v, "expected spend", spec->spend_model->name,
+			   "The spend is beyond the range of float8.",
+			   "frequency %g, monetary_value %g", x, m_null ? 0.0 : m);
 	return v;
 }
 
@@ -333,6 +376,10 @@ predict_core(FunctionCallInfo fcinfo, const ClvModelSpec *spec, double *out)
 			checked(clv_discounted_purchases(tx->kind, spec->tx_params, c[0], c[1], c[2], h, rate),
 					"discounted purchases", tx, c, h);
 		out[3] = margin * out[2] * disc;
+		CLV_FINITE(out[3], "clv", tx->name,
+				   "The value is beyond the range of float8.",
+				   "margin %g, expected spend %g, discounted purchases %g",
+				   margin, out[2], disc);
 	}
 	else
 		out[2] = out[3] = NAN;
@@ -354,7 +401,7 @@ clv_spec_predict(FunctionCallInfo fcinfo, const ClvModelSpec *spec)
 	desc = BlessTupleDesc(desc);
 	for (int i = 0; i < 4; i++)
 	{
-		nulls[i] = isnan(v[i]);
+		nulls[i] = i >= 2 && spec->spend_model == NULL;
 		values[i] = Float8GetDatum(v[i]);
 	}
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(desc, values, nulls)));
@@ -434,6 +481,7 @@ clv_spec_purchase_probability(FunctionCallInfo fcinfo, const ClvModelSpec *spec)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("n must not be negative, not %d", n)));
+	check_bgbb_periods(tx, floor(h + 0.5), "horizon");
 	PG_RETURN_FLOAT8(checked(clv_purchase_probability(tx->kind, spec->tx_params, n, h),
 							 "P(X(t) = n)", tx, c, h));
 }

@@ -19,6 +19,7 @@
 #include "funcapi.h"
 #include "miscadmin.h"
 #include "utils/builtins.h"
+#include "utils/float.h"
 #include "utils/jsonb.h"
 #include "utils/timestamp.h"
 #include "utils/tuplestore.h"
@@ -96,17 +97,32 @@ typedef struct SimSink
 	Tuplestorestate *store;
 	TupleDesc	desc;
 	int64		customer_id;
+	bool		has_spend;		/* amounts drawn (else NaN, emitted as NULL) */
 	bool		timestamps;
 	TimestampTz base;			/* acquisition time of this customer */
 	double		usecs_per_unit;
 } SimSink;
 
+/*
+ * Every simulated row passes here, so this is where a non-finite draw is
+ * caught: extreme spend parameters (q near 0) can draw a spend rate that
+ * underflows to 0, and every amount of that customer would be Infinity.
+ */
 static void
 sim_emit(void *arg, double t, double amount)
 {
 	SimSink    *sink = (SimSink *) arg;
 	Datum		values[3];
 	bool		nulls[3] = {false, false, false};
+
+	if (!isfinite(t) || (sink->has_spend && !isfinite(amount)))
+		ereport(ERROR,
+				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+				 errmsg("simulated %s %s of customer " INT64_FORMAT " is out of range",
+						isfinite(t) ? "amount" : "purchase time",
+						float8out_internal(isfinite(t) ? amount : t),
+						sink->customer_id),
+				 errhint("The parameters are too extreme to simulate (e.g. Gamma-Gamma q or gamma close to 0).")));
 
 	values[0] = Int64GetDatum(sink->customer_id);
 	if (sink->timestamps)
@@ -139,6 +155,7 @@ sim_run(FunctionCallInfo fcinfo, const ClvSimParams *params, int32 n_customers,
 	InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC);
 	sink.store = rsinfo->setResult;
 	sink.desc = rsinfo->setDesc;
+	sink.has_spend = params->has_spend;
 	sink.timestamps = timestamps;
 	sink.usecs_per_unit = unit_days * USECS_PER_DAY;
 	sink.base = start;

@@ -68,6 +68,17 @@ clv_summary_amount_overflow(DateADT day)
 			 errmsg("sum of amounts on %04d-%02d-%02d is out of range for float8", y, m, d)));
 }
 
+/* A sum of finite amounts over many days can still overflow float8. */
+static void
+clv_summary_check_sum(double sum, const char *field)
+{
+	if (!isfinite(sum))
+		ereport(ERROR,
+				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+				 errmsg("%s of the customer summary is out of range for float8", field),
+				 errdetail("The sum of the amounts of the days it covers overflows.")));
+}
+
 static int
 clv_day_cmp(const void *a, const void *b)
 {
@@ -91,6 +102,7 @@ clv_summary_compact(ClvSummaryState *state)
 	qsort(state->days, state->ndays, sizeof(ClvDay), clv_day_cmp);
 	for (int32 i = 0; i < state->ndays; i++)
 	{
+		CHECK_FOR_INTERRUPTS();
 		if (out > 0 && state->days[out - 1].day == state->days[i].day)
 		{
 			state->days[out - 1].amount += state->days[i].amount;
@@ -193,12 +205,16 @@ clv_summary_merge(ClvSummaryState *into, const ClvSummaryState *from)
 }
 
 /*
- * The summary fields.  Calibration covers days up to cal_end_day (equal to
- * obs_end_day without a split), the holdout the days after it.  Returns false
- * when the customer has no purchase day in the calibration period.
+ * The summary fields of a compacted state (see clv_summary_compact; the
+ * state is read, never written).  Calibration covers days up to cal_end_day
+ * (equal to obs_end_day without a split), the holdout the days after it.
+ * Returns false when the customer has no purchase day in the calibration
+ * period.  Every day lies within the timestamp range (the input functions
+ * check it), so differences of days fit easily in int32; sums of amounts
+ * are checked, each day's amount being finite.
  */
 bool
-clv_summary_compute(ClvSummaryState *state, ClvSummaryResult *r)
+clv_summary_compute(const ClvSummaryState *state, ClvSummaryResult *r)
 {
 	double		unit_days = clv_time_unit_days((ClvTimeUnit) state->unit);
 	bool		holdout = (state->flags & CLV_SUMMARY_HOLDOUT) != 0;
@@ -207,13 +223,15 @@ clv_summary_compute(ClvSummaryState *state, ClvSummaryResult *r)
 	double		holdout_sum = 0.0;
 	int32		holdout_n = 0;
 
-	clv_summary_compact(state);
+	if (!(state->flags & CLV_SUMMARY_SORTED))
+		elog(ERROR, "clv_summary_compute needs a compacted state");
 	memset(r, 0, sizeof(*r));
 
 	for (int32 i = 0; i < state->ndays; i++)
 	{
 		const ClvDay *d = &state->days[i];
 
+		CHECK_FOR_INTERRUPTS();
 		if (d->day <= state->cal_end_day)
 		{
 			r->total_amount += d->amount;
@@ -237,6 +255,9 @@ clv_summary_compute(ClvSummaryState *state, ClvSummaryResult *r)
 	}
 	if (!have_first)
 		return false;
+	clv_summary_check_sum(r->total_amount, "total_amount");
+	clv_summary_check_sum(repeat_sum, "monetary_value");
+	clv_summary_check_sum(holdout_sum, "monetary_holdout");
 
 	r->frequency = r->n_purchases - 1;
 	r->recency = (double) (r->last_purchase - r->first_purchase) / unit_days;

@@ -88,6 +88,7 @@ extern ClvSummaryState *clv_summary_add_day(ClvSummaryState *state, DateADT day,
 extern ClvSummaryState *clv_summary_merge(ClvSummaryState *into,
 										  const ClvSummaryState *from);
 extern void clv_summary_compact(ClvSummaryState *state);
-extern bool clv_summary_compute(ClvSummaryState *state, ClvSummaryResult *result);
+extern bool clv_summary_compute(const ClvSummaryState *state,
+								ClvSummaryResult *result);
 
 #endif							/* CLV_SUMMARY_H */

@@ -16,6 +16,7 @@
 #include "fmgr.h"
 #include "funcapi.h"
 #include "libpq/pqformat.h"
+#include "miscadmin.h"
 #include "utils/builtins.h"
 #include "utils/datetime.h"
 #include "utils/float.h"
@@ -203,9 +204,16 @@ clv_summary_combinefn(PG_FUNCTION_ARGS)
 	PG_RETURN_POINTER(clv_summary_merge(into, from));
 }
 
+/*
+ * The final function never writes on its argument: called directly on a
+ * stored state that argument is the shared buffer page, and the aggregates
+ * declare FINALFUNC_MODIFY = READ_ONLY (so they also run as window
+ * functions).  A state whose days still need sorting is sorted in a copy.
+ */
 Datum
 clv_summary_finalfn(PG_FUNCTION_ARGS)
 {
+	Datum		arg;
 	ClvSummaryState *state;
 	ClvSummaryResult r;
 	TupleDesc	tupdesc;
@@ -214,7 +222,14 @@ clv_summary_finalfn(PG_FUNCTION_ARGS)
 
 	if (PG_ARGISNULL(0))
 		PG_RETURN_NULL();
-	state = clv_summary_writable(PG_GETARG_DATUM(0));
+	arg = PG_GETARG_DATUM(0);
+	state = (ClvSummaryState *) PG_DETOAST_DATUM(arg);
+	if (!(state->flags & CLV_SUMMARY_SORTED))
+	{
+		if ((Pointer) state == DatumGetPointer(arg))
+			state = (ClvSummaryState *) PG_DETOAST_DATUM_COPY(arg);
+		clv_summary_compact(state);
+	}
 	if (!clv_summary_compute(state, &r))
 		PG_RETURN_NULL();
 
@@ -275,29 +290,195 @@ clv_summary_state_out(PG_FUNCTION_ARGS)
 					 (int64) state->cal_end, (int64) state->obs_end,
 					 state->cal_end_day, state->obs_end_day, state->ndays);
 	for (int32 i = 0; i < state->ndays; i++)
+	{
+		CHECK_FOR_INTERRUPTS();
 		appendStringInfo(&buf, " %d:%d:%.17g", state->days[i].day,
 						 state->days[i].purchase, state->days[i].amount);
+	}
 	PG_RETURN_CSTRING(buf.data);
 }
 
+/*
+ * Days are local days of timestamps, so they lie within the timestamp range
+ * (a day of slack for the time zone): from the first day of the range up to
+ * obs_end_day, itself within a day of a valid timestamp.  Checking that on
+ * input keeps every later difference of days far from int32 overflow.
+ */
+#define CLV_STATE_DAY_MIN	(-POSTGRES_EPOCH_JDATE - 1)
+/* the shortest text of one day, " 0:0:0", and the binary size of one day */
+#define CLV_STATE_MIN_DAY_TEXT	6
+#define CLV_STATE_DAY_BINARY	13
+
+/* What a state claims before its days are read (from text or binary). */
+typedef struct ClvStateHeader
+{
+	int64		version;
+	int64		unit;
+	int64		holdout;
+	int64		cal_end;
+	int64		obs_end;
+	int64		cal_day;
+	int64		obs_day;
+	int64		ndays;
+} ClvStateHeader;
+
+/* Text that is not a state at all: 22P02 naming the field that failed. */
 static void
-clv_summary_bad_input(const char *input)
+clv_summary_bad_syntax(const char *input, const char *field)
 {
 	ereport(ERROR,
 			(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
-			 errmsg("invalid input syntax for type clv_summary_state: \"%s\"", input)));
+			 errmsg("invalid input syntax for type clv_summary_state: \"%s\"", input),
+			 errdetail("Field %s is missing or malformed.", field)));
 }
 
-/* Checks what a state may claim, whatever its origin (text or binary). */
+/* A field outside its range: 22003 naming the field, its value and the range. */
 static void
-clv_summary_check_state(ClvSummaryState *state, const char *input)
+clv_summary_field_range(const char *field, int64 v, int64 lo, int64 hi)
 {
-	if (state->cal_end > state->obs_end || state->cal_end_day > state->obs_end_day)
-		clv_summary_bad_input(input);
-	for (int32 i = 0; i < state->ndays; i++)
-		if (!isfinite(state->days[i].amount) || state->days[i].purchase < 0 ||
-			state->days[i].purchase > 1)
-			clv_summary_bad_input(input);
+	if (v < lo || v > hi)
+		ereport(ERROR,
+				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+				 errmsg("field %s of clv_summary_state is out of range: " INT64_FORMAT,
+						field, v),
+				 errdetail("%s must lie between " INT64_FORMAT " and " INT64_FORMAT ".",
+						   field, lo, hi)));
+}
+
+/* The UTC day of a timestamp (floor division). */
+static int64
+clv_utc_day(int64 ts)
+{
+	int64		d = ts / USECS_PER_DAY;
+
+	if (ts % USECS_PER_DAY < 0)
+		d--;
+	return d;
+}
+
+/*
+ * Checks every header field of a state before anything is allocated for
+ * it: max_ndays is what the rest of the input can hold, so the allocation
+ * is bounded by the input's own size.
+ */
+static void
+clv_summary_check_header(const ClvStateHeader *h, int64 max_ndays,
+						 const char *input)
+{
+	if (h->version != CLV_SUMMARY_STATE_VERSION)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
+				 errmsg("unsupported clv_summary_state version " INT64_FORMAT, h->version),
+				 errdetail("This version of clv reads version %d.", CLV_SUMMARY_STATE_VERSION)));
+	clv_summary_field_range("unit", h->unit, CLV_UNIT_DAY, CLV_UNIT_YEAR);
+	clv_summary_field_range("holdout", h->holdout, 0, 1);
+	clv_summary_field_range("cal_end", h->cal_end, MIN_TIMESTAMP, END_TIMESTAMP - 1);
+	clv_summary_field_range("obs_end", h->obs_end, MIN_TIMESTAMP, END_TIMESTAMP - 1);
+	/* a local day is within one day of the UTC day in any time zone */
+	clv_summary_field_range("cal_end_day", h->cal_day, clv_utc_day(h->cal_end) - 1,
+							clv_utc_day(h->cal_end) + 1);
+	clv_summary_field_range("obs_end_day", h->obs_day, clv_utc_day(h->obs_end) - 1,
+							clv_utc_day(h->obs_end) + 1);
+	if (h->cal_end > h->obs_end || h->cal_day > h->obs_day)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
+				 errmsg("invalid clv_summary_state: cal_end is after obs_end"),
+				 errdetail("State: \"%s\".", input)));
+	if (h->ndays < 0)
+		clv_summary_field_range("ndays", h->ndays, 0, PG_INT32_MAX);
+	if (h->ndays > max_ndays)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
+				 errmsg("invalid clv_summary_state: it declares " INT64_FORMAT " days but holds at most " INT64_FORMAT,
+						h->ndays, max_ndays)));
+}
+
+/* Checks one day as read; days after obs_end_day never enter a state. */
+static void
+clv_summary_check_day(const ClvSummaryState *state, int64 day, int64 purchase,
+					  double amount)
+{
+	clv_summary_field_range("day", day, CLV_STATE_DAY_MIN, state->obs_end_day);
+	clv_summary_field_range("purchase", purchase, 0, 1);
+	if (!isfinite(amount))
+		ereport(ERROR,
+				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+				 errmsg("field amount of clv_summary_state must be finite, got %s for day " INT64_FORMAT,
+						float8out_internal(amount), day)));
+}
+
+static ClvSummaryState *
+clv_summary_from_header(const ClvStateHeader *h)
+{
+	return clv_summary_state_new((int32) h->ndays, (ClvTimeUnit) h->unit,
+								 h->holdout == 1, h->cal_end, h->obs_end,
+								 (DateADT) h->cal_day, (DateADT) h->obs_day);
+}
+
+/*
+ * Reads an integer field of the text form followed by sep (' ' accepts any
+ * white space or the end of the input); out-of-range text is 22003.
+ */
+static int64
+clv_state_text_int(char **p, char sep, const char *field, const char *input)
+{
+	char	   *start = *p;
+	char	   *end;
+	int64		v;
+
+	while (isspace((unsigned char) *start))
+		start++;
+	errno = 0;
+	v = strtoi64(start, &end, 10);
+	if (end == start)
+		clv_summary_bad_syntax(input, field);
+	if (errno == ERANGE)
+		ereport(ERROR,
+				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+				 errmsg("field %s of clv_summary_state is out of range: %.*s",
+						field, (int) (end - start), start)));
+	if (sep == ' ' ? (*end != '\0' && !isspace((unsigned char) *end)) : *end != sep)
+		clv_summary_bad_syntax(input, field);
+	*p = sep == ' ' ? end : end + 1;
+	return v;
+}
+
+/* The text form's unit field: a unit name, as clv_time_unit_name spells it. */
+static int64
+clv_state_text_unit(char **p, const char *input)
+{
+	char	   *start = *p;
+	int			len;
+
+	while (isspace((unsigned char) *start))
+		start++;
+	for (len = 0; start[len] != '\0' && !isspace((unsigned char) start[len]); len++)
+		;
+	for (int u = CLV_UNIT_DAY; u <= CLV_UNIT_YEAR; u++)
+	{
+		const char *name = clv_time_unit_name((ClvTimeUnit) u);
+
+		if (strlen(name) == (size_t) len && pg_strncasecmp(start, name, len) == 0)
+		{
+			*p = start + len;
+			return u;
+		}
+	}
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
+			 errmsg("invalid input syntax for type clv_summary_state: \"%s\"", input),
+			 errdetail("Field unit is \"%.*s\", not one of %s.", len, start,
+					   CLV_VALID_TIME_UNITS)));
+	pg_unreachable();
+}
+
+/*
+ * Sorts the days and merges same-day entries of a freshly read state: the
+ * input need not be in order, and the SORTED flag is never taken on trust.
+ */
+static void
+clv_summary_finish_input(ClvSummaryState *state)
+{
 	state->flags &= ~CLV_SUMMARY_SORTED;
 	clv_summary_compact(state);
 }
@@ -306,51 +487,52 @@ Datum
 clv_summary_state_in(PG_FUNCTION_ARGS)
 {
 	char	   *input = PG_GETARG_CSTRING(0);
-	char		unitname[16];
-	int			version,
-				holdout,
-				cal_day,
-				obs_day,
-				ndays,
-				consumed;
-	int64		cal_end,
-				obs_end;
+	char	   *p = input;
+	ClvStateHeader h;
 	ClvSummaryState *state;
-	char	   *p;
 
-	if (sscanf(input, "v%d %15s %d " INT64_FORMAT " " INT64_FORMAT " %d %d %d%n",
-			   &version, unitname, &holdout, &cal_end, &obs_end,
-			   &cal_day, &obs_day, &ndays, &consumed) != 8 ||
-		version != CLV_SUMMARY_STATE_VERSION || (holdout != 0 && holdout != 1) ||
-		ndays < 0)
-		clv_summary_bad_input(input);
-	state = clv_summary_state_new(ndays, clv_parse_time_unit(unitname), holdout == 1,
-								  cal_end, obs_end, cal_day, obs_day);
-	p = input + consumed;
-	for (int32 i = 0; i < ndays; i++)
+	while (isspace((unsigned char) *p))
+		p++;
+	if (*p++ != 'v')
+		clv_summary_bad_syntax(input, "version");
+	h.version = clv_state_text_int(&p, ' ', "version", input);
+	h.unit = clv_state_text_unit(&p, input);
+	h.holdout = clv_state_text_int(&p, ' ', "holdout", input);
+	h.cal_end = clv_state_text_int(&p, ' ', "cal_end", input);
+	h.obs_end = clv_state_text_int(&p, ' ', "obs_end", input);
+	h.cal_day = clv_state_text_int(&p, ' ', "cal_end_day", input);
+	h.obs_day = clv_state_text_int(&p, ' ', "obs_end_day", input);
+	h.ndays = clv_state_text_int(&p, ' ', "ndays", input);
+	clv_summary_check_header(&h, (int64) (strlen(p) / CLV_STATE_MIN_DAY_TEXT), input);
+
+	state = clv_summary_from_header(&h);
+	for (int32 i = 0; i < h.ndays; i++)
 	{
 		ClvDay	   *d = &state->days[i];
+		int64		day = clv_state_text_int(&p, ':', "day", input);
+		int64		purchase = clv_state_text_int(&p, ':', "purchase", input);
 		char	   *end;
+		double		amount;
 
-		d->day = (DateADT) strtol(p, &end, 10);
-		if (end == p || *end != ':')
-			clv_summary_bad_input(input);
-		p = end + 1;
-		d->purchase = (int32) strtol(p, &end, 10);
-		if (end == p || *end != ':')
-			clv_summary_bad_input(input);
-		p = end + 1;
-		d->amount = strtod(p, &end);
-		if (end == p || (*end != ' ' && *end != '\0'))
-			clv_summary_bad_input(input);
+		CHECK_FOR_INTERRUPTS();
+		amount = strtod(p, &end);
+		if (end == p || (*end != '\0' && !isspace((unsigned char) *end)))
+			clv_summary_bad_syntax(input, "amount");
 		p = end;
+		clv_summary_check_day(state, day, purchase, amount);
+		d->day = (DateADT) day;
+		d->purchase = (int32) purchase;
+		d->amount = amount;
+		state->ndays = i + 1;
 	}
-	while (*p == ' ')
+	while (isspace((unsigned char) *p))
 		p++;
 	if (*p != '\0')
-		clv_summary_bad_input(input);
-	state->ndays = ndays;
-	clv_summary_check_state(state, input);
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
+				 errmsg("invalid input syntax for type clv_summary_state: \"%s\"", input),
+				 errdetail("Text after the " INT64_FORMAT " declared days.", h.ndays)));
+	clv_summary_finish_input(state);
 	PG_RETURN_POINTER(state);
 }
 
@@ -371,6 +553,7 @@ clv_summary_state_send(PG_FUNCTION_ARGS)
 	pq_sendint32(&buf, state->ndays);
 	for (int32 i = 0; i < state->ndays; i++)
 	{
+		CHECK_FOR_INTERRUPTS();
 		pq_sendint32(&buf, state->days[i].day);
 		pq_sendbyte(&buf, state->days[i].purchase);
 		pq_sendfloat8(&buf, state->days[i].amount);
@@ -382,29 +565,33 @@ Datum
 clv_summary_state_recv(PG_FUNCTION_ARGS)
 {
 	StringInfo	buf = (StringInfo) PG_GETARG_POINTER(0);
-	int			version = pq_getmsgbyte(buf);
-	int			unit = pq_getmsgbyte(buf);
-	int			holdout = pq_getmsgbyte(buf);
-	int64		cal_end = pq_getmsgint64(buf);
-	int64		obs_end = pq_getmsgint64(buf);
-	int32		cal_day = pq_getmsgint(buf, 4);
-	int32		obs_day = pq_getmsgint(buf, 4);
-	int32		ndays = pq_getmsgint(buf, 4);
+	ClvStateHeader h;
 	ClvSummaryState *state;
 
-	if (version != CLV_SUMMARY_STATE_VERSION || unit < CLV_UNIT_DAY ||
-		unit > CLV_UNIT_YEAR || holdout > 1 || ndays < 0 ||
-		ndays > (buf->len - buf->cursor) / 13)
-		clv_summary_bad_input("(binary)");
-	state = clv_summary_state_new(ndays, (ClvTimeUnit) unit, holdout == 1,
-								  cal_end, obs_end, cal_day, obs_day);
-	for (int32 i = 0; i < ndays; i++)
+	h.version = pq_getmsgbyte(buf);
+	h.unit = pq_getmsgbyte(buf);
+	h.holdout = pq_getmsgbyte(buf);
+	h.cal_end = pq_getmsgint64(buf);
+	h.obs_end = pq_getmsgint64(buf);
+	h.cal_day = (int32) pq_getmsgint(buf, 4);
+	h.obs_day = (int32) pq_getmsgint(buf, 4);
+	h.ndays = (int32) pq_getmsgint(buf, 4);
+	clv_summary_check_header(&h, (buf->len - buf->cursor) / CLV_STATE_DAY_BINARY,
+							 "(binary)");
+	state = clv_summary_from_header(&h);
+	for (int32 i = 0; i < h.ndays; i++)
 	{
-		state->days[i].day = pq_getmsgint(buf, 4);
-		state->days[i].purchase = pq_getmsgbyte(buf);
-		state->days[i].amount = pq_getmsgfloat8(buf);
+		int64		day = (int32) pq_getmsgint(buf, 4);
+		int64		purchase = pq_getmsgbyte(buf);
+		double		amount = pq_getmsgfloat8(buf);
+
+		CHECK_FOR_INTERRUPTS();
+		clv_summary_check_day(state, day, purchase, amount);
+		state->days[i].day = (DateADT) day;
+		state->days[i].purchase = (int32) purchase;
+		state->days[i].amount = amount;
+		state->ndays = i + 1;
 	}
-	state->ndays = ndays;
-	clv_summary_check_state(state, "(binary)");
+	clv_summary_finish_input(state);
 	PG_RETURN_POINTER(state);
 }

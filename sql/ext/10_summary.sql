@@ -72,10 +72,14 @@ COMMENT ON FUNCTION clv_summary_transfn(clv_summary_state, timestamptz, float8, 
 COMMENT ON FUNCTION clv_summary_combinefn(clv_summary_state, clv_summary_state) IS 'combine function of clv_summary (parallel query, Citus)';
 COMMENT ON FUNCTION clv_summary_finalfn(clv_summary_state) IS 'final function of clv_summary';
 
+-- The final function never writes on the state (it sorts a copy when the
+-- days need sorting): FINALFUNC_MODIFY = READ_ONLY, so the aggregate also
+-- runs as a window function and may share its state with another aggregate.
 CREATE AGGREGATE clv_summary(purchased_at timestamptz, amount float8, observation_end timestamptz) (
 	SFUNC = clv_summary_transfn,
 	STYPE = clv_summary_state,
 	FINALFUNC = clv_summary_finalfn,
+	FINALFUNC_MODIFY = READ_ONLY,
 	COMBINEFUNC = clv_summary_combinefn,
 	PARALLEL = SAFE
 );
@@ -83,6 +87,7 @@ CREATE AGGREGATE clv_summary(purchased_at timestamptz, amount float8, observatio
 	SFUNC = clv_summary_transfn,
 	STYPE = clv_summary_state,
 	FINALFUNC = clv_summary_finalfn,
+	FINALFUNC_MODIFY = READ_ONLY,
 	COMBINEFUNC = clv_summary_combinefn,
 	PARALLEL = SAFE
 );
@@ -90,6 +95,7 @@ CREATE AGGREGATE clv_summary(purchased_at timestamptz, amount float8, calibratio
 	SFUNC = clv_summary_transfn,
 	STYPE = clv_summary_state,
 	FINALFUNC = clv_summary_finalfn,
+	FINALFUNC_MODIFY = READ_ONLY,
 	COMBINEFUNC = clv_summary_combinefn,
 	PARALLEL = SAFE
 );

@@ -12,6 +12,7 @@ use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
 use Time::HiRes qw(time);
+use IPC::Run;
 
 my $node = PostgreSQL::Test::Cluster->new('cancel');
 $node->init;
@@ -30,7 +31,13 @@ foreach my $case (
 	[ 'Pareto/NBD P(X(t) = n) for a huge n',
 		q{SELECT clv_purchase_probability('{"r": 0.5534, "alpha": 10.58, "s": 0.6061, "beta": 11.66}'::jsonb, 100000000, 52)} ],
 	[ 'BG/BB P(X(n) = k) over a huge number of periods',
-		q{SELECT clv_purchase_probability('{"alpha": 1.2, "beta": 0.75, "gamma": 0.66, "delta": 2.78}'::jsonb, 3, 1e9)} ])
+		q{SELECT clv_purchase_probability('{"alpha": 1.2, "beta": 0.75, "gamma": 0.66, "delta": 2.78}'::jsonb, 3, 1e9)} ],
+	# the BG/BB likelihood: one term per opportunity after the last
+	# transaction (about 50 s uncancelled at 10^8)
+	[ 'BG/BB P(alive) over 10^8 opportunities',
+		q{SELECT clv_p_alive('{"alpha": 1.204, "beta": 0.75, "gamma": 0.657, "delta": 2.78}'::jsonb, 0, 0, 1e8)} ],
+	[ 'BG/BB expected purchases over 10^8 opportunities',
+		q{SELECT clv_expected_purchases('{"alpha": 1.204, "beta": 0.75, "gamma": 0.657, "delta": 2.78}'::jsonb, 2, 5, 1e8, 10)} ])
 {
 	my ($name, $sql) = @$case;
 	my $start = time();
@@ -41,6 +48,32 @@ foreach my $case (
 	like($stderr, qr/canceling statement due to statement timeout/, "$name: stopped by statement_timeout")
 	  or diag($stderr);
 	cmp_ok($elapsed, '<', 5, "$name: stopped while computing (${\ sprintf('%.1f', $elapsed)} s)");
+}
+
+# pg_cancel_backend stops a BG/BB P(alive) over 10^9 opportunities (about
+# 8 minutes uncancelled), which used to ignore it (and pg_terminate_backend).
+{
+	my ($out, $err) = ('', '');
+	my $timer = IPC::Run::timer(120);
+	my $h = IPC::Run::start(
+		[
+			'psql', '-XAtq', '-d', $node->connstr('postgres') . ' application_name=clv_cancel',
+			'-c', q{SELECT clv_p_alive('{"alpha": 1.204, "beta": 0.75, "gamma": 0.657, "delta": 2.78}'::jsonb, 0, 0, 1e9)}
+		],
+		'>', \$out, '2>', \$err, $timer);
+	$node->poll_query_until('postgres',
+		"SELECT count(*) = 1 FROM pg_stat_activity WHERE application_name = 'clv_cancel' AND state = 'active'")
+	  or die "the long call did not start";
+	sleep(1);	# well inside the loop by now
+	my $start = time();
+	$node->safe_psql('postgres',
+		"SELECT pg_cancel_backend(pid) FROM pg_stat_activity WHERE application_name = 'clv_cancel'");
+	eval { $h->finish; };
+	my $elapsed = time() - $start;
+	$h->kill_kill if $@;
+	like($err, qr/canceling statement due to user request/, 'BG/BB over 10^9 opportunities: pg_cancel_backend stops it')
+	  or diag("stderr: $err; $@");
+	cmp_ok($elapsed, '<', 5, "BG/BB over 10^9 opportunities: stopped at once (${\ sprintf('%.1f', $elapsed)} s)");
 }
 
 is($node->safe_psql('postgres',
