@@ -33,6 +33,7 @@
 #include "utils/regproc.h"
 
 #include "kmeans.h"
+#include "source.h"
 
 PG_FUNCTION_INFO_V1(clv_kmeans_train);
 PG_FUNCTION_INFO_V1(clv_kmeans_scan);
@@ -85,7 +86,7 @@ static const char *const kmeans_scaling_names[] = {
 static KMeansScaling
 kmeans_parse_scaling(const char *s)
 {
-	for (int i = 0; i < lengthof(kmeans_scaling_names); i++)
+	for (int i = 0; i < (int) lengthof(kmeans_scaling_names); i++)
 	{
 		if (strcmp(s, kmeans_scaling_names[i]) == 0)
 			return (KMeansScaling) i;
@@ -264,63 +265,20 @@ kmeans_feature_names(ArrayType *arr, int *d)
 }
 
 /*
- * The source is a table or view name, or a query (SELECT, WITH, VALUES,
- * TABLE); either way the features are its columns of those names.
- */
-static bool
-source_is_query(const char *source)
-{
-	static const char *const kw[] = {"select", "with", "values", "table"};
-	const char *p = source;
-
-	while (*p && (isspace((unsigned char) *p) || *p == '('))
-		p++;
-	for (int i = 0; i < lengthof(kw); i++)
-	{
-		size_t		len = strlen(kw[i]);
-
-		if (pg_strncasecmp(p, kw[i], len) == 0 &&
-			(p[len] == '\0' || !(isalnum((unsigned char) p[len]) || p[len] == '_')))
-			return true;
-	}
-	return false;
-}
-
-/*
- * The SELECT that reads the features.  For a relation, missing relation and
- * columns are reported with their own SQLSTATEs (42P01, 42703) naming what
- * is missing; for a query the parser reports them.
+ * The SELECT that reads the features.  The source is a table or view name
+ * or one read-only query (source.c checks it before anything runs); for a
+ * relation, missing columns are a 42703 naming the column, for a query the
+ * parser reports them.
  */
 static char *
 kmeans_source_sql(const char *source, char **features, int d)
 {
 	StringInfoData sql;
+	Oid			relid;
+	char	   *from = clv_source_from_clause(source, &relid);
 
-	initStringInfo(&sql);
-	appendStringInfoString(&sql, "SELECT ");
-	for (int j = 0; j < d; j++)
-		appendStringInfo(&sql, "%ss.%s", j ? ", " : "", quote_identifier(features[j]));
-
-	if (source_is_query(source))
+	if (OidIsValid(relid))
 	{
-		/* a trailing semicolon, as typed in psql, would end the subquery */
-		int			len = strlen(source);
-
-		while (len > 0 && (source[len - 1] == ';' || isspace((unsigned char) source[len - 1])))
-			len--;
-		appendStringInfo(&sql, " FROM (%.*s) AS s", len, source);
-	}
-	else
-	{
-		List	   *names = stringToQualifiedNameList(source);
-		RangeVar   *rv = makeRangeVarFromNameList(names);
-		Oid			relid = RangeVarGetRelid(rv, AccessShareLock, true);
-
-		if (!OidIsValid(relid))
-			ereport(ERROR,
-					(errcode(ERRCODE_UNDEFINED_TABLE),
-					 errmsg("relation \"%s\" does not exist", source),
-					 errhint("The source must be a table, a view or a SELECT query.")));
 		for (int j = 0; j < d; j++)
 		{
 			AttrNumber	att = get_attnum(relid, features[j]);
@@ -330,10 +288,12 @@ kmeans_source_sql(const char *source, char **features, int d)
 						(errcode(ERRCODE_UNDEFINED_COLUMN),
 						 errmsg("column \"%s\" does not exist in \"%s\"", features[j], source)));
 		}
-		appendStringInfo(&sql, " FROM %s AS s",
-						 quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)),
-													get_rel_name(relid)));
 	}
+	initStringInfo(&sql);
+	appendStringInfoString(&sql, "SELECT ");
+	for (int j = 0; j < d; j++)
+		appendStringInfo(&sql, "%ss.%s", j ? ", " : "", quote_identifier(features[j]));
+	appendStringInfo(&sql, " FROM %s AS s", from);
 	return sql.data;
 }
 
@@ -395,11 +355,24 @@ typedef struct KMeansReceiver
 	int64		cap;
 } KMeansReceiver;
 
+/*
+ * The statement selects exactly the d features, so a descriptor of another
+ * width means the statement is not the one built: an internal error, never
+ * a read past the descriptor.
+ */
+static void
+kmeans_check_width(TupleDesc desc, int d)
+{
+	if (desc->natts != d)
+		elog(ERROR, "K-Means source returned %d columns, expected %d", desc->natts, d);
+}
+
 static void
 kmeans_receive_startup(DestReceiver *self, int operation, TupleDesc desc)
 {
 	KMeansReceiver *r = (KMeansReceiver *) self;
 
+	kmeans_check_width(desc, r->data->d);
 	for (int j = 0; j < r->data->d; j++)
 	{
 		check_feature_type(desc, j, r->data->features[j]);
@@ -419,6 +392,7 @@ kmeans_receive_slot(TupleTableSlot *slot, DestReceiver *self)
 	int			d = data->d;
 	double	   *row;
 
+	kmeans_check_width(slot->tts_tupleDescriptor, d);
 	slot_getallattrs(slot);
 	for (int j = 0; j < d; j++)
 	{

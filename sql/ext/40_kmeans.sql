@@ -114,8 +114,8 @@ BEGIN
 		RAISE EXCEPTION 'model "%" is not a K-Means model', name USING ERRCODE = '42809';
 	END IF;
 	feats := ARRAY(SELECT jsonb_array_elements_text(params -> 'features'));
-	src := CASE WHEN source ~* '^[\s(]*(select|with|values|table)\M'
-				THEN '(' || rtrim(source, E'; \t\r\n') || ')' ELSE source END;
+	-- one read-only query or a relation, checked before anything runs
+	src := @extschema@.clv_source_sql(source);
 
 	FOR i IN 1 .. array_length(feats, 1) LOOP
 		f := format('f%s', i);

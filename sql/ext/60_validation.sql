@@ -6,23 +6,6 @@
 -- takes a model name from the catalog.
 -- ---------------------------------------------------------------------------
 
--- A source argument is a table/view name or a query, as for clv_train.
-CREATE FUNCTION clv_source_sql(source text)
-RETURNS text
-LANGUAGE plpgsql STABLE STRICT PARALLEL SAFE
-AS $$
-BEGIN
-	IF source ~* '^\s*\(?\s*(select|with|values|table)\M' THEN
-		RETURN '(' || source || ')';
-	END IF;
-	-- the cast raises 42P01 naming a missing relation
-	RETURN source::regclass::text;
-END
-$$;
-
-COMMENT ON FUNCTION clv_source_sql(text) IS
-'the FROM-clause text for a source argument (a table or view name, checked to exist with 42P01 otherwise, or a SELECT/WITH/VALUES query, parenthesised)';
-
 -- The params of the newest version of a BTYD model in the catalog.
 CREATE FUNCTION clv_model_params(name text)
 RETURNS jsonb
