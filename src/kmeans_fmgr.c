@@ -14,7 +14,6 @@
 #include <math.h>
 
 #include "access/htup_details.h"
-#include "catalog/namespace.h"
 #include "catalog/pg_type.h"
 #include "common/shortest_dec.h"
 #include "executor/spi.h"
@@ -30,9 +29,10 @@
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/numeric.h"
-#include "utils/regproc.h"
 
+#include "catalog.h"
 #include "kmeans.h"
+#include "name_cache.h"
 #include "source.h"
 
 PG_FUNCTION_INFO_V1(clv_kmeans_train);
@@ -51,7 +51,9 @@ static int	kmeans_max_rows = 5000000;
 /*
  * The features are clustered in memory (8 bytes per value plus 40
  * bytes of bounds and scratch per row), so the number of rows one training
- * reads is capped by a setting the user can raise knowingly.
+ * reads is capped by a setting; only a superuser may raise it (or
+ * ALTER ROLE ... SET it for a role), since it bounds what any role can
+ * make the backend allocate.
  */
 void
 clv_kmeans_init(void)
@@ -61,7 +63,7 @@ clv_kmeans_init(void)
 							"Each row takes about 8 * (features + 5) bytes while clustering.",
 							&kmeans_max_rows,
 							5000000, 1, INT_MAX,
-							PGC_USERSET, 0,
+							PGC_SUSET, 0,
 							NULL, NULL, NULL);
 }
 
@@ -513,14 +515,22 @@ kmeans_scale_or_error(KMeansData *data, KMeansScaling method,
 	}
 }
 
+/* k within bounds: checked before the source is read. */
 static void
-kmeans_check_k(int k, int64 n)
+kmeans_check_k_range(int k)
 {
 	if (k < 1 || k > KMEANS_MAX_K)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("k = %d is out of range", k),
 				 errhint("k must be between 1 and %d.", KMEANS_MAX_K)));
+}
+
+/* k no more than the rows read. */
+static void
+kmeans_check_k(int k, int64 n)
+{
+	kmeans_check_k_range(k);
 	if (k > n)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -626,15 +636,11 @@ clv_kmeans_train(PG_FUNCTION_ARGS)
 	Datum		result;
 	int			d;
 
-	if (VARSIZE_ANY_EXHDR(name) == 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("model name must not be empty")));
+	clv_check_model_name(text_to_cstring(name));
 	data.features = kmeans_feature_names(PG_GETARG_ARRAYTYPE_P(2), &data.d);
 	d = data.d;
 	kmeans_parse_options(opts, false, &o);
-	if (k < 1)
-		kmeans_check_k(k, 1);
+	kmeans_check_k_range(k);
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
@@ -750,12 +756,12 @@ clv_kmeans_scan(PG_FUNCTION_ARGS)
 
 	data.features = kmeans_feature_names(PG_GETARG_ARRAYTYPE_P(1), &data.d);
 	kmeans_parse_options(opts, true, &o);
-	if (k_min < 1)
-		kmeans_check_k(k_min, 1);
+	kmeans_check_k_range(k_min);
 	if (k_max < k_min)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("k_max = %d is less than k_min = %d", k_max, k_min)));
+	kmeans_check_k_range(k_max);
 	InitMaterializedSRF(fcinfo, 0);
 
 	if (SPI_connect() != SPI_OK_CONNECT)
@@ -802,7 +808,7 @@ clv_kmeans_scan(PG_FUNCTION_ARGS)
 	return (Datum) 0;
 }
 
-/* A model ready for scoring (kept in fn_extra for the query). */
+/* A model ready for scoring. */
 typedef struct KMeansModel
 {
 	int			k;
@@ -811,9 +817,26 @@ typedef struct KMeansModel
 	double	   *center;
 	double	   *scale;
 	double	   *centroids;		/* k * d, scaled */
-	char	   *name;			/* the model name (clv_cluster by name) */
-	Jsonb	   *params;			/* the params (clv_cluster by params) */
 } KMeansModel;
+
+/* clv_cluster(name, ...): fn_extra is a name cache of these. */
+typedef struct KMeansNamedModel
+{
+	ClvNameCacheKey key;		/* the model name */
+	KMeansModel *model;
+} KMeansNamedModel;
+
+/*
+ * clv_cluster(params, ...): fn_extra holds the model of the params seen
+ * last, in a context of its own that is reset when the params change, so
+ * params that change per row cost a parse per row but no memory.
+ */
+typedef struct KMeansParamsCache
+{
+	MemoryContext cxt;
+	Jsonb	   *params;			/* copy in cxt, or NULL */
+	KMeansModel *model;
+} KMeansParamsCache;
 
 static void
 bad_params(const char *what)
@@ -895,21 +918,33 @@ kmeans_model_from_params(Jsonb *jb, MemoryContext mcxt)
 }
 
 /*
- * The newest version of a K-Means model, read once per query: the cache
- * lives in fn_extra, so a newly trained version serves the next query.
+ * The newest version of a K-Means model, read once per query and name:
+ * the cache lives in fn_extra, so a newly trained version serves the next
+ * query; it is a hash table, so a name taken from a column costs one
+ * catalog read per distinct name, not one per row.
  */
 static KMeansModel *
 kmeans_model_by_name(FunctionCallInfo fcinfo, const char *name)
 {
-	KMeansModel *m = fcinfo->flinfo->fn_extra;
+	MemoryContext mcxt = fcinfo->flinfo->fn_mcxt;
+	HTAB	   *cache = fcinfo->flinfo->fn_extra;
+	KMeansNamedModel *entry;
+	KMeansModel *m;
 	char	   *sql;
 	Datum		arg = CStringGetTextDatum(name);
 	Oid			argtype = TEXTOID;
 	bool		isnull;
 	Jsonb	   *jb;
 
-	if (m != NULL && strcmp(m->name, name) == 0)
-		return m;
+	if (cache == NULL)
+	{
+		cache = clv_name_cache_create(mcxt, "clv K-Means models",
+									  sizeof(KMeansNamedModel));
+		fcinfo->flinfo->fn_extra = cache;
+	}
+	entry = clv_name_cache_find(cache, name);
+	if (entry != NULL)
+		return entry->model;
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
@@ -927,10 +962,11 @@ kmeans_model_by_name(FunctionCallInfo fcinfo, const char *name)
 				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
 				 errmsg("model \"%s\" is not a K-Means model", name)));
 	jb = DatumGetJsonbP(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
-	m = kmeans_model_from_params(jb, fcinfo->flinfo->fn_mcxt);
-	m->name = MemoryContextStrdup(fcinfo->flinfo->fn_mcxt, name);
+	m = kmeans_model_from_params(jb, mcxt);
 	SPI_finish();
-	fcinfo->flinfo->fn_extra = m;
+
+	entry = clv_name_cache_insert(cache, mcxt, name);
+	entry->model = m;
 	return m;
 }
 
@@ -998,15 +1034,23 @@ Datum
 clv_cluster_params(PG_FUNCTION_ARGS)
 {
 	Jsonb	   *jb = PG_GETARG_JSONB_P(0);
-	KMeansModel *m = fcinfo->flinfo->fn_extra;
+	KMeansParamsCache *c = fcinfo->flinfo->fn_extra;
 
-	if (m == NULL || VARSIZE(m->params) != VARSIZE(jb) ||
-		memcmp(m->params, jb, VARSIZE(jb)) != 0)
+	if (c == NULL)
 	{
-		m = kmeans_model_from_params(jb, fcinfo->flinfo->fn_mcxt);
-		m->params = MemoryContextAlloc(fcinfo->flinfo->fn_mcxt, VARSIZE(jb));
-		memcpy(m->params, jb, VARSIZE(jb));
-		fcinfo->flinfo->fn_extra = m;
+		c = MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(KMeansParamsCache));
+		c->cxt = AllocSetContextCreate(fcinfo->flinfo->fn_mcxt, "clv K-Means params",
+									   ALLOCSET_SMALL_SIZES);
+		fcinfo->flinfo->fn_extra = c;
 	}
-	PG_RETURN_INT32(kmeans_assign(m, PG_GETARG_ARRAYTYPE_P(1)));
+	if (c->params == NULL || VARSIZE(c->params) != VARSIZE(jb) ||
+		memcmp(c->params, jb, VARSIZE(jb)) != 0)
+	{
+		MemoryContextReset(c->cxt);
+		c->params = NULL;
+		c->model = kmeans_model_from_params(jb, c->cxt);
+		c->params = MemoryContextAlloc(c->cxt, VARSIZE(jb));
+		memcpy(c->params, jb, VARSIZE(jb));
+	}
+	PG_RETURN_INT32(kmeans_assign(c->model, PG_GETARG_ARRAYTYPE_P(1)));
 }
