@@ -14,8 +14,7 @@ JOIN pg_language l ON l.oid = p.prolang;
 
 -- Every SQL and PL/pgSQL function pins its search_path; the only ones that
 -- do not are the source-reading wrappers, which qualify every name and pass
--- the caller's path on (listed here, so that a new unpinned function shows),
--- and clv_source_sql, which resolves a table name in that path.
+-- the caller's path on (listed here, so that a new unpinned function shows).
 SELECT signature AS unpinned FROM ext_functions
 WHERE lanname IN ('sql', 'plpgsql')
   AND NOT coalesce(proconfig @> ARRAY['search_path=pg_catalog, pg_temp'], false)

@@ -27,6 +27,7 @@
 #include "btyd_json.h"
 #include "catalog.h"
 #include "fit.h"
+#include "name_cache.h"
 
 PG_FUNCTION_INFO_V1(clv_train);
 
@@ -170,15 +171,7 @@ clv_catalog_check_trainable(FunctionCallInfo fcinfo, const char *name,
 	int			nestlevel;
 	int			ret;
 
-	if (name[0] == '\0')
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("model name must not be empty")));
-	if (clv_name_is_json(name))
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("invalid model name \"%s\"", name),
-				 errdetail("Model names cannot start with \"{\" or \"[\": such text is read as inline params by the prediction functions.")));
+	clv_check_model_name(name);
 
 	sql = psprintf("SELECT kind, owner, %s(owner) FROM %s WHERE name = $1",
 				   clv_catalog_relation(fcinfo, "clv_role_includes_me"),
@@ -463,12 +456,22 @@ typedef struct ClvSnapshotKey
 /* One resolved model name, kept for the rest of the query. */
 typedef struct ClvCachedModel
 {
-	struct ClvCachedModel *next;
+	ClvNameCacheKey key;		/* the name */
 	ClvSnapshotKey seen;
 	ClvModelSpec spec;
-	int			namelen;
-	char		name[FLEXIBLE_ARRAY_MEMBER];
 } ClvCachedModel;
+
+/*
+ * fn_extra of a name-based function: the names resolved so far, and the
+ * inline params seen last (one slot: params that change per row must not
+ * make the cache grow per row).
+ */
+typedef struct ClvSpecCache
+{
+	HTAB	   *names;
+	char	   *json;			/* text of the last inline params, or NULL */
+	ClvModelSpec json_spec;
+} ClvSpecCache;
 
 /*
  * Reads the newest version of a model.  STABLE functions see the snapshot
@@ -496,6 +499,24 @@ clv_name_is_json(const char *name)
 	return *name == '{' || *name == '[';
 }
 
+/*
+ * What every training checks of a name before reading its source: not
+ * empty, not text the prediction functions would read as inline params.
+ */
+void
+clv_check_model_name(const char *name)
+{
+	if (name[0] == '\0')
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("model name must not be empty")));
+	if (clv_name_is_json(name))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("invalid model name \"%s\"", name),
+				 errdetail("Model names cannot start with \"{\" or \"[\": such text is read as inline params by the prediction functions.")));
+}
+
 /* Zero-filled first so that the keys compare with memcmp, padding included. */
 static void
 clv_snapshot_key(ClvSnapshotKey *key)
@@ -516,49 +537,55 @@ clv_snapshot_key(ClvSnapshotKey *key)
  * Resolving a name costs a catalog query; doing it once per FmgrInfo (that
  * is, per call site and query) instead of once per row is what makes the
  * name-based functions as fast as the params-jsonb ones; a new snapshot
- * (see ClvSnapshotKey) resolves again.  The cache is a short list keyed on
- * the name so that a name taken from a column still resolves each distinct
- * model only once.
+ * (see ClvSnapshotKey) resolves again.  The cache is a hash table keyed on
+ * the name, so that a name taken from a column resolves each distinct
+ * model only once, in constant time per row however many names there are.
  */
 const ClvModelSpec *
 clv_catalog_spec(FunctionCallInfo fcinfo)
 {
-	text	   *name = PG_GETARG_TEXT_PP(0);
-	int			len = VARSIZE_ANY_EXHDR(name);
+	MemoryContext mcxt = fcinfo->flinfo->fn_mcxt;
+	ClvSpecCache *cache = fcinfo->flinfo->fn_extra;
+	char	   *name = text_to_cstring(PG_GETARG_TEXT_PP(0));
 	ClvSnapshotKey now;
 	ClvCachedModel *entry;
-	MemoryContext oldcxt;
+	ClvModelSpec spec;
 
-	clv_snapshot_key(&now);
-	for (entry = (ClvCachedModel *) fcinfo->flinfo->fn_extra; entry; entry = entry->next)
+	if (cache == NULL)
 	{
-		if (entry->namelen == len && memcmp(entry->name, VARDATA_ANY(name), len) == 0)
-		{
-			if (memcmp(&entry->seen, &now, sizeof(now)) != 0 &&
-				!clv_name_is_json(entry->name))
-			{
-				clv_catalog_load_spec(fcinfo, entry->name, &entry->spec);
-				entry->seen = now;
-			}
-			return &entry->spec;
-		}
+		cache = MemoryContextAllocZero(mcxt, sizeof(ClvSpecCache));
+		cache->names = clv_name_cache_create(mcxt, "clv model names",
+											 sizeof(ClvCachedModel));
+		fcinfo->flinfo->fn_extra = cache;
 	}
 
-	oldcxt = MemoryContextSwitchTo(fcinfo->flinfo->fn_mcxt);
-	entry = palloc(add_size(offsetof(ClvCachedModel, name), add_size(len, 1)));
-	MemoryContextSwitchTo(oldcxt);
-	entry->namelen = len;
-	memcpy(entry->name, VARDATA_ANY(name), len);
-	entry->name[len] = '\0';
-	if (clv_name_is_json(entry->name))
-		clv_spec_from_jsonb(DatumGetJsonbP(DirectFunctionCall1(jsonb_in,
-															   CStringGetDatum(entry->name))),
-							&entry->spec);
-	else
-		clv_catalog_load_spec(fcinfo, entry->name, &entry->spec);
-	entry->seen = now;
+	if (clv_name_is_json(name))
+	{
+		if (cache->json == NULL || strcmp(cache->json, name) != 0)
+		{
+			clv_spec_from_jsonb(DatumGetJsonbP(DirectFunctionCall1(jsonb_in,
+																   CStringGetDatum(name))),
+								&spec);
+			if (cache->json)
+				pfree(cache->json);
+			cache->json = MemoryContextStrdup(mcxt, name);
+			cache->json_spec = spec;
+		}
+		pfree(name);
+		return &cache->json_spec;
+	}
 
-	entry->next = (ClvCachedModel *) fcinfo->flinfo->fn_extra;
-	fcinfo->flinfo->fn_extra = entry;
+	clv_snapshot_key(&now);
+	entry = clv_name_cache_find(cache->names, name);
+	if (entry == NULL || memcmp(&entry->seen, &now, sizeof(now)) != 0)
+	{
+		/* into a local first: an error must not leave a half-made entry */
+		clv_catalog_load_spec(fcinfo, name, &spec);
+		if (entry == NULL)
+			entry = clv_name_cache_insert(cache->names, mcxt, name);
+		entry->spec = spec;
+		entry->seen = now;
+	}
+	pfree(name);
 	return &entry->spec;
 }

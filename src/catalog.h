@@ -33,6 +33,12 @@ extern const ClvModelSpec *clv_catalog_spec(FunctionCallInfo fcinfo);
 extern bool clv_name_is_json(const char *name);
 
 /*
+ * 22023 unless name is a valid name to train: not empty, not starting with
+ * "{" or "[" (see clv_name_is_json).
+ */
+extern void clv_check_model_name(const char *name);
+
+/*
  * The schema-qualified, quoted name of the catalog table, found in the
  * schema of the calling SQL function (the extension's schema).
  */

@@ -26,6 +26,7 @@
 
 #include "btyd_json.h"
 #include "fit.h"
+#include "source.h"
 
 #define CLV_VALID_TX_MODELS "bgnbd, pareto_nbd, mbgnbd, bgbb"
 #define CLV_VALID_SPEND_MODELS "gamma_gamma"
@@ -116,28 +117,6 @@ clv_parse_fit_options(Jsonb *options, ClvFitOptions *opt, ClvTimeUnit *unit)
 					 errmsg("unknown option \"%s\"", key),
 					 errhint("Valid options are: %s.", CLV_VALID_FIT_OPTIONS)));
 	}
-}
-
-/* A SELECT (or WITH/VALUES/TABLE/parenthesised query) versus a relation name */
-static bool
-source_is_query(const char *source)
-{
-	static const char *const kw[] = {"select", "with", "values", "table"};
-	const char *p = source;
-
-	while (*p && isspace((unsigned char) *p))
-		p++;
-	if (*p == '(')
-		return true;
-	for (int i = 0; i < lengthof(kw); i++)
-	{
-		size_t		len = strlen(kw[i]);
-
-		if (pg_strncasecmp(p, kw[i], len) == 0 &&
-			(p[len] == '\0' || !(isalnum((unsigned char) p[len]) || p[len] == '_')))
-			return true;
-	}
-	return false;
 }
 
 static void
@@ -255,8 +234,7 @@ clv_fit_source(const char *source, const ClvModelInfo *tx_model,
 	out->unit = unit;
 	out->options = *opt;
 
-	from = source_is_query(source) ? psprintf("(%s) clv_src", source)
-		: psprintf("(SELECT * FROM %s) clv_src", source);
+	from = psprintf("%s clv_src", clv_source_from_clause(source, NULL));
 
 	SPI_connect();
 	PG_TRY();

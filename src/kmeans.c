@@ -857,7 +857,7 @@ kmeans_fit(const double *x, int64 n, int d, const KMeansParams *params,
 	w.upper = kmeans_alloc(n, sizeof(double));
 	w.lower = kmeans_alloc(n, sizeof(double));
 	w.labels = kmeans_alloc(n, sizeof(int));
-	for (int b = 0; b < lengthof(w.buf); b++)
+	for (int b = 0; b < (int) lengthof(w.buf); b++)
 		w.buf[b] = kmeans_alloc(n, sizeof(double));
 
 	memset(fit, 0, sizeof(*fit));
@@ -912,7 +912,7 @@ kmeans_fit(const double *x, int64 n, int d, const KMeansParams *params,
 	}
 	PG_END_TRY();
 
-	for (int b = 0; b < lengthof(w.buf); b++)
+	for (int b = 0; b < (int) lengthof(w.buf); b++)
 		pfree(w.buf[b]);
 	pfree(w.upper);
 	pfree(w.lower);

@@ -14,7 +14,6 @@
 #include <math.h>
 
 #include "access/htup_details.h"
-#include "catalog/namespace.h"
 #include "catalog/pg_type.h"
 #include "common/shortest_dec.h"
 #include "executor/spi.h"
@@ -30,10 +29,11 @@
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/numeric.h"
-#include "utils/regproc.h"
 
 #include "catalog.h"
 #include "kmeans.h"
+#include "name_cache.h"
+#include "source.h"
 
 PG_FUNCTION_INFO_V1(clv_kmeans_train);
 PG_FUNCTION_INFO_V1(clv_kmeans_scan);
@@ -51,7 +51,9 @@ static int	kmeans_max_rows = 5000000;
 /*
  * The features are clustered in memory (8 bytes per value plus 40
  * bytes of bounds and scratch per row), so the number of rows one training
- * reads is capped by a setting the user can raise knowingly.
+ * reads is capped by a setting; only a superuser may raise it (or
+ * ALTER ROLE ... SET it for a role), since it bounds what any role can
+ * make the backend allocate.
  */
 void
 clv_kmeans_init(void)
@@ -61,7 +63,7 @@ clv_kmeans_init(void)
 							"Each row takes about 8 * (features + 5) bytes while clustering.",
 							&kmeans_max_rows,
 							5000000, 1, INT_MAX,
-							PGC_USERSET, 0,
+							PGC_SUSET, 0,
 							NULL, NULL, NULL);
 }
 
@@ -86,7 +88,7 @@ static const char *const kmeans_scaling_names[] = {
 static KMeansScaling
 kmeans_parse_scaling(const char *s)
 {
-	for (int i = 0; i < lengthof(kmeans_scaling_names); i++)
+	for (int i = 0; i < (int) lengthof(kmeans_scaling_names); i++)
 	{
 		if (strcmp(s, kmeans_scaling_names[i]) == 0)
 			return (KMeansScaling) i;
@@ -265,63 +267,20 @@ kmeans_feature_names(ArrayType *arr, int *d)
 }
 
 /*
- * The source is a table or view name, or a query (SELECT, WITH, VALUES,
- * TABLE); either way the features are its columns of those names.
- */
-static bool
-source_is_query(const char *source)
-{
-	static const char *const kw[] = {"select", "with", "values", "table"};
-	const char *p = source;
-
-	while (*p && (isspace((unsigned char) *p) || *p == '('))
-		p++;
-	for (int i = 0; i < lengthof(kw); i++)
-	{
-		size_t		len = strlen(kw[i]);
-
-		if (pg_strncasecmp(p, kw[i], len) == 0 &&
-			(p[len] == '\0' || !(isalnum((unsigned char) p[len]) || p[len] == '_')))
-			return true;
-	}
-	return false;
-}
-
-/*
- * The SELECT that reads the features.  For a relation, missing relation and
- * columns are reported with their own SQLSTATEs (42P01, 42703) naming what
- * is missing; for a query the parser reports them.
+ * The SELECT that reads the features.  The source is a table or view name
+ * or one read-only query (source.c checks it before anything runs); for a
+ * relation, missing columns are a 42703 naming the column, for a query the
+ * parser reports them.
  */
 static char *
 kmeans_source_sql(const char *source, char **features, int d)
 {
 	StringInfoData sql;
+	Oid			relid;
+	char	   *from = clv_source_from_clause(source, &relid);
 
-	initStringInfo(&sql);
-	appendStringInfoString(&sql, "SELECT ");
-	for (int j = 0; j < d; j++)
-		appendStringInfo(&sql, "%ss.%s", j ? ", " : "", quote_identifier(features[j]));
-
-	if (source_is_query(source))
+	if (OidIsValid(relid))
 	{
-		/* a trailing semicolon, as typed in psql, would end the subquery */
-		int			len = strlen(source);
-
-		while (len > 0 && (source[len - 1] == ';' || isspace((unsigned char) source[len - 1])))
-			len--;
-		appendStringInfo(&sql, " FROM (%.*s) AS s", len, source);
-	}
-	else
-	{
-		List	   *names = stringToQualifiedNameList(source);
-		RangeVar   *rv = makeRangeVarFromNameList(names);
-		Oid			relid = RangeVarGetRelid(rv, AccessShareLock, true);
-
-		if (!OidIsValid(relid))
-			ereport(ERROR,
-					(errcode(ERRCODE_UNDEFINED_TABLE),
-					 errmsg("relation \"%s\" does not exist", source),
-					 errhint("The source must be a table, a view or a SELECT query.")));
 		for (int j = 0; j < d; j++)
 		{
 			AttrNumber	att = get_attnum(relid, features[j]);
@@ -331,10 +290,12 @@ kmeans_source_sql(const char *source, char **features, int d)
 						(errcode(ERRCODE_UNDEFINED_COLUMN),
 						 errmsg("column \"%s\" does not exist in \"%s\"", features[j], source)));
 		}
-		appendStringInfo(&sql, " FROM %s AS s",
-						 quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)),
-													get_rel_name(relid)));
 	}
+	initStringInfo(&sql);
+	appendStringInfoString(&sql, "SELECT ");
+	for (int j = 0; j < d; j++)
+		appendStringInfo(&sql, "%ss.%s", j ? ", " : "", quote_identifier(features[j]));
+	appendStringInfo(&sql, " FROM %s AS s", from);
 	return sql.data;
 }
 
@@ -396,11 +357,24 @@ typedef struct KMeansReceiver
 	int64		cap;
 } KMeansReceiver;
 
+/*
+ * The statement selects exactly the d features, so a descriptor of another
+ * width means the statement is not the one built: an internal error, never
+ * a read past the descriptor.
+ */
+static void
+kmeans_check_width(TupleDesc desc, int d)
+{
+	if (desc->natts != d)
+		elog(ERROR, "K-Means source returned %d columns, expected %d", desc->natts, d);
+}
+
 static void
 kmeans_receive_startup(DestReceiver *self, int operation, TupleDesc desc)
 {
 	KMeansReceiver *r = (KMeansReceiver *) self;
 
+	kmeans_check_width(desc, r->data->d);
 	for (int j = 0; j < r->data->d; j++)
 	{
 		check_feature_type(desc, j, r->data->features[j]);
@@ -420,6 +394,7 @@ kmeans_receive_slot(TupleTableSlot *slot, DestReceiver *self)
 	int			d = data->d;
 	double	   *row;
 
+	kmeans_check_width(slot->tts_tupleDescriptor, d);
 	slot_getallattrs(slot);
 	for (int j = 0; j < d; j++)
 	{
@@ -540,14 +515,22 @@ kmeans_scale_or_error(KMeansData *data, KMeansScaling method,
 	}
 }
 
+/* k within bounds: checked before the source is read. */
 static void
-kmeans_check_k(int k, int64 n)
+kmeans_check_k_range(int k)
 {
 	if (k < 1 || k > KMEANS_MAX_K)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("k = %d is out of range", k),
 				 errhint("k must be between 1 and %d.", KMEANS_MAX_K)));
+}
+
+/* k no more than the rows read. */
+static void
+kmeans_check_k(int k, int64 n)
+{
+	kmeans_check_k_range(k);
 	if (k > n)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -653,8 +636,7 @@ clv_kmeans_train(PG_FUNCTION_ARGS)
 	data.features = kmeans_feature_names(PG_GETARG_ARRAYTYPE_P(2), &data.d);
 	d = data.d;
 	kmeans_parse_options(opts, false, &o);
-	if (k < 1)
-		kmeans_check_k(k, 1);
+	kmeans_check_k_range(k);
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
@@ -765,12 +747,12 @@ clv_kmeans_scan(PG_FUNCTION_ARGS)
 
 	data.features = kmeans_feature_names(PG_GETARG_ARRAYTYPE_P(1), &data.d);
 	kmeans_parse_options(opts, true, &o);
-	if (k_min < 1)
-		kmeans_check_k(k_min, 1);
+	kmeans_check_k_range(k_min);
 	if (k_max < k_min)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("k_max = %d is less than k_min = %d", k_max, k_min)));
+	kmeans_check_k_range(k_max);
 	InitMaterializedSRF(fcinfo, 0);
 
 	if (SPI_connect() != SPI_OK_CONNECT)
@@ -817,7 +799,7 @@ clv_kmeans_scan(PG_FUNCTION_ARGS)
 	return (Datum) 0;
 }
 
-/* A model ready for scoring (kept in fn_extra for the query). */
+/* A model ready for scoring. */
 typedef struct KMeansModel
 {
 	int			k;
@@ -826,9 +808,26 @@ typedef struct KMeansModel
 	double	   *center;
 	double	   *scale;
 	double	   *centroids;		/* k * d, scaled */
-	char	   *name;			/* the model name (clv_cluster by name) */
-	Jsonb	   *params;			/* the params (clv_cluster by params) */
 } KMeansModel;
+
+/* clv_cluster(name, ...): fn_extra is a name cache of these. */
+typedef struct KMeansNamedModel
+{
+	ClvNameCacheKey key;		/* the model name */
+	KMeansModel *model;
+} KMeansNamedModel;
+
+/*
+ * clv_cluster(params, ...): fn_extra holds the model of the params seen
+ * last, in a context of its own that is reset when the params change, so
+ * params that change per row cost a parse per row but no memory.
+ */
+typedef struct KMeansParamsCache
+{
+	MemoryContext cxt;
+	Jsonb	   *params;			/* copy in cxt, or NULL */
+	KMeansModel *model;
+} KMeansParamsCache;
 
 static void
 bad_params(const char *what)
@@ -910,22 +909,34 @@ kmeans_model_from_params(Jsonb *jb, MemoryContext mcxt)
 }
 
 /*
- * The newest version of a K-Means model, read once per query: the cache
- * lives in fn_extra, so a newly trained version serves the next query.
+ * The newest version of a K-Means model, read once per query and name:
+ * the cache lives in fn_extra, so a newly trained version serves the next
+ * query; it is a hash table, so a name taken from a column costs one
+ * catalog read per distinct name, not one per row.
  */
 static KMeansModel *
 kmeans_model_by_name(FunctionCallInfo fcinfo, const char *name)
 {
-	KMeansModel *m = fcinfo->flinfo->fn_extra;
+	MemoryContext mcxt = fcinfo->flinfo->fn_mcxt;
+	HTAB	   *cache = fcinfo->flinfo->fn_extra;
+	KMeansNamedModel *entry;
+	KMeansModel *m;
 	Jsonb	   *jb;
 
-	if (m != NULL && strcmp(m->name, name) == 0)
-		return m;
+	if (cache == NULL)
+	{
+		cache = clv_name_cache_create(mcxt, "clv K-Means models",
+									  sizeof(KMeansNamedModel));
+		fcinfo->flinfo->fn_extra = cache;
+	}
+	entry = clv_name_cache_find(cache, name);
+	if (entry != NULL)
+		return entry->model;
 
 	jb = clv_catalog_newest_params(fcinfo, name, "kmeans");
-	m = kmeans_model_from_params(jb, fcinfo->flinfo->fn_mcxt);
-	m->name = MemoryContextStrdup(fcinfo->flinfo->fn_mcxt, name);
-	fcinfo->flinfo->fn_extra = m;
+	m = kmeans_model_from_params(jb, mcxt);
+	entry = clv_name_cache_insert(cache, mcxt, name);
+	entry->model = m;
 	return m;
 }
 
@@ -993,15 +1004,23 @@ Datum
 clv_cluster_params(PG_FUNCTION_ARGS)
 {
 	Jsonb	   *jb = PG_GETARG_JSONB_P(0);
-	KMeansModel *m = fcinfo->flinfo->fn_extra;
+	KMeansParamsCache *c = fcinfo->flinfo->fn_extra;
 
-	if (m == NULL || VARSIZE(m->params) != VARSIZE(jb) ||
-		memcmp(m->params, jb, VARSIZE(jb)) != 0)
+	if (c == NULL)
 	{
-		m = kmeans_model_from_params(jb, fcinfo->flinfo->fn_mcxt);
-		m->params = MemoryContextAlloc(fcinfo->flinfo->fn_mcxt, VARSIZE(jb));
-		memcpy(m->params, jb, VARSIZE(jb));
-		fcinfo->flinfo->fn_extra = m;
+		c = MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(KMeansParamsCache));
+		c->cxt = AllocSetContextCreate(fcinfo->flinfo->fn_mcxt, "clv K-Means params",
+									   ALLOCSET_SMALL_SIZES);
+		fcinfo->flinfo->fn_extra = c;
 	}
-	PG_RETURN_INT32(kmeans_assign(m, PG_GETARG_ARRAYTYPE_P(1)));
+	if (c->params == NULL || VARSIZE(c->params) != VARSIZE(jb) ||
+		memcmp(c->params, jb, VARSIZE(jb)) != 0)
+	{
+		MemoryContextReset(c->cxt);
+		c->params = NULL;
+		c->model = kmeans_model_from_params(jb, c->cxt);
+		c->params = MemoryContextAlloc(c->cxt, VARSIZE(jb));
+		memcpy(c->params, jb, VARSIZE(jb));
+	}
+	PG_RETURN_INT32(kmeans_assign(c->model, PG_GETARG_ARRAYTYPE_P(1)));
 }
