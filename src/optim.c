@@ -30,6 +30,14 @@
 #define CLV_SUBSAMPLE_MIN 40000
 #define CLV_SUBSAMPLE_ROWS 10000
 
+/*
+ * A converged full-data fit takes Newton steps (full-data Hessian) down to this
+ * fraction of the gradient tolerance: on a flat ridge such as BG/NBD's (a, b)
+ * the tolerance alone leaves the estimates a few 1e-5 from the optimum, and
+ * where in that neighbourhood BFGS stops depends on its path.
+ */
+#define CLV_REFINE_FACTOR 1e-3
+
 typedef struct FitProblem
 {
 	ClvModelKind kind;
@@ -195,6 +203,8 @@ minimise(FitProblem *fp, gsl_vector *x, const ClvFitOptions *opt, bool *converge
 
 		for (int round = 0; round < 2 && !conv && iter < opt->max_iterations; round++)
 		{
+			double		f0;
+
 			s = gsl_multimin_fdfminimizer_alloc(gsl_multimin_fdfminimizer_vector_bfgs2,
 												fp->np);
 			if (s == NULL)
@@ -237,19 +247,29 @@ minimise(FitProblem *fp, gsl_vector *x, const ClvFitOptions *opt, bool *converge
 						(errcode(ERRCODE_OUT_OF_MEMORY),
 						 errmsg("out of memory allocating the minimiser")));
 			gsl_vector_set_all(step, 0.2);
-			if (gsl_multimin_fminimizer_set(nm, &ff, x, step) == GSL_SUCCESS &&
-				isfinite(nm->fval))
+
+			/*
+			 * GSL's fminimizer_set does not evaluate the objective at x (nm->fval
+			 * is set by iterate only), so the start is tested here, and x only
+			 * moves to a point an iteration returned that lowers the objective.
+			 */
+			f0 = fit_objective(x, fp, NULL);
+			if (isfinite(f0) &&
+				gsl_multimin_fminimizer_set(nm, &ff, x, step) == GSL_SUCCESS)
 			{
+				bool		moved = false;
+
 				while (iter < opt->max_iterations)
 				{
 					CHECK_FOR_INTERRUPTS();
 					iter++;
 					if (gsl_multimin_fminimizer_iterate(nm) != GSL_SUCCESS)
 						break;
+					moved = true;
 					if (gsl_multimin_test_size(gsl_multimin_fminimizer_size(nm), 1e-8) == GSL_SUCCESS)
 						break;
 				}
-				if (isfinite(nm->fval))
+				if (moved && nm->fval < f0)
 					gsl_vector_memcpy(x, nm->x);
 			}
 			gsl_multimin_fminimizer_free(nm);
@@ -373,6 +393,28 @@ newton_polish(FitProblem *fp, gsl_vector *x, const double *chol,
 		f = fn;
 	}
 	return it;
+}
+
+/*
+ * Newton steps with the full-data Hessian at x from a converged fit, down
+ * to CLV_REFINE_FACTOR times the tolerance; x moves only to points that
+ * lower the objective, and stays where it is if the Hessian there is not
+ * positive definite.  Returns the passes used.
+ */
+static int
+refine(FitProblem *fp, gsl_vector *x, const ClvFitOptions *opt)
+{
+	double		h[CLV_MAX_PARAMS * CLV_MAX_PARAMS],
+				lp[CLV_MAX_PARAMS];
+	ClvFitOptions tight = *opt;
+	bool		conv;
+
+	for (int i = 0; i < fp->np; i++)
+		lp[i] = gsl_vector_get(x, i);
+	if (!numerical_hessian(fp, lp, h) || !cholesky(h, fp->np))
+		return 0;
+	tight.tolerance = opt->tolerance * CLV_REFINE_FACTOR;
+	return newton_polish(fp, x, h, &tight, &conv);
 }
 
 /*
@@ -500,6 +542,8 @@ clv_fit(ClvModelKind kind, const ClvObs *obs, size_t nobs,
 				for (int i = 0; i < fp.np; i++)
 					gsl_vector_set(x, i, best[i]);
 				total_iter += minimise(&fp, x, opt, &conv);
+				if (conv)
+					total_iter += refine(&fp, x, opt);
 			}
 			else
 			{
@@ -518,7 +562,11 @@ clv_fit(ClvModelKind kind, const ClvObs *obs, size_t nobs,
 						total_iter += newton_polish(&fp, x, h, opt, &conv);
 				}
 				else
+				{
 					total_iter += minimise(&fp, x, opt, &conv);
+					if (conv)
+						total_iter += refine(&fp, x, opt);
+				}
 			}
 			f = fit_objective(x, &fp, NULL);
 			if (isfinite(f) && (f < best_f || (conv && !best_conv)))
