@@ -1,4 +1,5 @@
-# The fits under valgrind: every model fitted on the published data sets in a
+# The fits (and the simulation, whose generator state lives in palloc'd
+# memory) under valgrind: every model fitted on the published data sets in a
 # single-user backend (one process, so no --trace-children) must report no
 # error in a stack frame of clv's own sources.  It catches what pg_regress
 # cannot see: the Nelder-Mead fallback of src/optim.c once tested GSL's fval
@@ -43,7 +44,10 @@ my @sql = (
 	q{SELECT clv_fit('SELECT x AS frequency, t_x AS recency, n_cal AS t, custs AS weight FROM fit_rf', 'bgbb', NULL) IS NOT NULL;},
 	q{SELECT clv_fit('fit_cdnow', 'bgnbd', NULL, '{"max_iterations": 3}') IS NOT NULL;},
 	q{SELECT clv_fit('fit_cdnow', 'bgnbd', NULL, '{"penalizer": 0.01}') IS NOT NULL;},
-	q{SELECT clv_fit('SELECT 0::float8 AS frequency, 0::float8 AS recency, t FROM fit_cdnow', 'bgnbd', NULL) IS NOT NULL;});
+	q{SELECT clv_fit('SELECT 0::float8 AS frequency, 0::float8 AS recency, t FROM fit_cdnow', 'bgnbd', NULL) IS NOT NULL;},
+	q{SELECT count(*) FROM (SELECT * FROM clv_simulate('{"r":0.25,"alpha":4,"a":0.8,"b":2.5,"p":6,"q":4,"gamma":15}', 2147483647, 52, 1) LIMIT 5) s;},
+	q{SELECT count(*) FROM clv_simulate('{"alpha":1.2,"beta":0.75,"gamma":0.66,"delta":2.78}', 200, 52);},
+	q{SELECT count(*) FROM clv_simulate_transactions('{"r":0.5,"alpha":4,"s":0.6,"beta":11}', 200, '2020-01-01', 30, 52);});
 my $in = join("\n", @sql) . "\n";
 my $log = $PostgreSQL::Test::Utils::tmp_check . '/valgrind_fit.log';
 my ($out, $err);
