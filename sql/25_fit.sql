@@ -175,6 +175,8 @@ SELECT fit_error($q$SELECT clv_fit('SELECT 0 AS frequency, 0.0 AS recency, t, NU
 SELECT fit_error($q$SELECT clv_fit('SELECT 2 AS frequency, 1.0 AS recency, 4.0 AS t, -5.0 AS monetary_value', NULL, 'gamma_gamma')$q$);
 SELECT fit_error($q$SELECT clv_fit('SELECT 1.5 AS frequency, 2 AS recency, 3 AS t', 'bgbb', NULL)$q$);
 SELECT fit_error($q$SELECT clv_fit(NULL)$q$);
+-- a second statement smuggled into the source: its rows are not read
+SELECT fit_error($q$SELECT clv_fit('SELECT x AS frequency, t_x AS recency, t_cal AS t FROM fit_cbs) a GROUP BY frequency, recency, t; SELECT 1::float8 AS frequency, 1::float8 AS recency, 1::float8 AS t FROM (SELECT 1', 'bgnbd', NULL)$q$);
 
 DROP FUNCTION fit_error(text);
 DROP VIEW fit_cdnow;

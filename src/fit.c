@@ -16,6 +16,7 @@
 
 #include <math.h>
 
+#include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "fmgr.h"
 #include "lib/stringinfo.h"
@@ -306,9 +307,24 @@ fit_receive_slot(TupleTableSlot *slot, DestReceiver *self)
 	return true;
 }
 
+/*
+ * Every statement's rows come here, so a source that smuggles in a second
+ * statement (a ";" inside it) could hand over rows of another shape: only
+ * the reducing statement's own (int4, then five float8) is read.
+ */
 static void
 fit_receive_startup(DestReceiver *self, int operation, TupleDesc desc)
 {
+	FitReceiver *r = (FitReceiver *) self;
+	bool		ok = desc->natts == 6;
+
+	for (int c = 0; ok && c < 6; c++)
+		ok = TupleDescAttr(desc, c)->atttypid == (c == 0 ? INT4OID : FLOAT8OID);
+	if (!ok)
+		ereport(ERROR,
+				(errcode(ERRCODE_SYNTAX_ERROR),
+				 errmsg("source \"%s\" is not a single query", r->source),
+				 errhint("Give a table or view name or one SELECT, without \";\".")));
 }
 
 static void
