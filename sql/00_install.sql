@@ -6,7 +6,7 @@ SELECT count(*) FROM clv_model_names;
 -- The extension's functions.
 CREATE TEMP VIEW ext_functions AS
 SELECT p.oid, p.oid::regprocedure AS signature, l.lanname, p.proconfig, p.prosrc,
-	   p.prosecdef, p.proparallel
+	   p.prosqlbody IS NOT NULL AS bound_at_creation, p.prosecdef, p.proparallel
 FROM pg_proc p
 JOIN pg_depend d ON d.classid = 'pg_proc'::regclass AND d.objid = p.oid AND d.deptype = 'e'
 JOIN pg_extension e ON e.oid = d.refobjid AND e.extname = 'clv'
@@ -14,14 +14,16 @@ JOIN pg_language l ON l.oid = p.prolang;
 
 -- Every SQL and PL/pgSQL function pins its search_path; the only ones that
 -- do not are the source-reading wrappers, which qualify every name and pass
--- the caller's path on (listed here, so that a new unpinned function shows).
+-- the caller's path on, and the simulation wrappers, whose SQL-standard
+-- bodies are bound when they are created and must stay inlinable (listed
+-- here, so that a new unpinned function shows).
 SELECT signature AS unpinned FROM ext_functions
 WHERE lanname IN ('sql', 'plpgsql')
   AND NOT coalesce(proconfig @> ARRAY['search_path=pg_catalog, pg_temp'], false)
 ORDER BY signature::text;
--- ... and those wrappers pass the path on.
+-- ... and those wrappers are bound at creation or pass the path on.
 SELECT signature AS wrapper_without_current_setting FROM ext_functions
-WHERE lanname = 'sql' AND proconfig IS NULL
+WHERE lanname = 'sql' AND proconfig IS NULL AND NOT bound_at_creation
   AND prosrc !~ 'pg_catalog\.current_setting\(''search_path''\)';
 
 -- No SECURITY DEFINER function, and no function with an EXCEPTION block

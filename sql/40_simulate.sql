@@ -2,6 +2,43 @@
 -- (The statistics are checked in tests/oracle/validation_simulate.py.)
 SELECT customer_id, round(purchased_at::numeric, 6) AS purchased_at, round(amount::numeric, 4) AS amount
 FROM clv_simulate('{"r":0.25,"alpha":4,"a":0.8,"b":2.5,"p":6,"q":4,"gamma":15}', 4, 52, 1);
+-- Fingerprints of larger outputs, recorded when every call was materialised:
+-- the row-at-a-time functions must give the very same rows (float8 output
+-- is shortest-exact, so md5 compares the values bit for bit).
+SET TimeZone = 'UTC';
+SET DateStyle = 'ISO, MDY';
+SET extra_float_digits = 1;
+SELECT m, count(*) AS n_rows, md5(string_agg(concat_ws(',', customer_id, purchased_at, amount), ';' ORDER BY ord)) AS fingerprint
+FROM (VALUES
+	('bgnbd', '{"r":0.25,"alpha":4,"a":0.8,"b":2.5,"p":6,"q":4,"gamma":15}'::jsonb),
+	('mbgnbd', '{"transaction_model":"mbgnbd","r":0.25,"alpha":4,"a":0.8,"b":2.5,"p":6,"q":4,"gamma":15}'),
+	('pareto_nbd', '{"r":0.5,"alpha":10,"s":0.6,"beta":12,"p":6,"q":4,"gamma":15}'),
+	('bgbb', '{"alpha":1.2,"beta":0.75,"gamma":0.66,"delta":2.78}')) v(m, params),
+	LATERAL (SELECT *, row_number() OVER () AS ord FROM clv_simulate(params, 3000, 52, 7)) s
+GROUP BY m ORDER BY m;
+SELECT count(*) AS n_rows, md5(string_agg(concat_ws(',', customer_id, purchased_at, amount), ';' ORDER BY ord)) AS fingerprint
+FROM (SELECT *, row_number() OVER () AS ord
+	  FROM clv_simulate_transactions('{"r":0.5,"alpha":4,"s":0.6,"beta":11,"p":6,"q":4,"gamma":15}', 3000, '2020-01-01', 30, 52, 'week', 11)) s;
+RESET TimeZone;
+RESET DateStyle;
+RESET extra_float_digits;
+-- Rows are drawn as they are asked for: a LIMIT stops the drawing, so the
+-- largest n_customers returns its first rows at once (when every row was
+-- made before the first was returned, this ran for hours; the timeout only
+-- turns such a regression into a failure instead of a hang).  The plan
+-- shows why: the SQL function is inlined and the C function runs in a
+-- ProjectSet, not in a Function Scan that collects every row first.
+EXPLAIN (COSTS OFF)
+SELECT * FROM clv_simulate('{"r":0.25,"alpha":4,"a":0.8,"b":2.5}', 2147483647, 52, 1) LIMIT 5;
+SET statement_timeout = '60s';
+SELECT customer_id, round(purchased_at::numeric, 6) AS purchased_at, round(amount::numeric, 4) AS amount
+FROM clv_simulate('{"r":0.25,"alpha":4,"a":0.8,"b":2.5,"p":6,"q":4,"gamma":15}', 2147483647, 52, 1) LIMIT 5;
+SELECT count(*) FROM (SELECT * FROM clv_simulate_transactions('{"r":0.5,"alpha":4,"s":0.6,"beta":11}',
+	2147483647, '2020-01-01', 30, 52) LIMIT 5) s;
+RESET statement_timeout;
+-- NULL arguments give no rows (the functions behave as STRICT ones)
+SELECT count(*) FROM clv_simulate(NULL, 3, 52);
+SELECT count(*) FROM clv_simulate_transactions('{"r":0.25,"alpha":4,"a":0.8,"b":2.5}', 3, NULL, 10, 52);
 -- transaction model named explicitly; no spend model: amount is NULL
 SELECT count(*) > 0 AS has_rows, count(amount) AS amounts, bool_and(purchased_at <= 26) AS within_horizon
 FROM clv_simulate('{"transaction_model":"mbgnbd","r":0.25,"alpha":4,"a":0.8,"b":2.5}', 100, 26);

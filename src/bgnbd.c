@@ -142,7 +142,8 @@ clv_bg_family_loglik(int sh, const double *p, const ClvObs *obs, size_t nobs,
 			g[0] += w * (d12_r - w3 * lat - w4 * lax);
 			g[1] += w * (r / alpha - (r + x) * (w3 * inv_at + w4 * inv_ax));
 			g[2] += w * (d12_a + w4 / a);
-			g[3] += w * (d12_b - w4 / bx);
+			/* w4 is 0 without the A4 term, where bx may be 0 (b = 1, x = 0) */
+			g[3] += w * (has4 ? d12_b - w4 / bx : d12_b);
 		}
 	}
 	if (!isfinite(ll))

@@ -16,6 +16,7 @@
 
 #include <math.h>
 
+#include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "fmgr.h"
 #include "lib/stringinfo.h"
@@ -196,6 +197,124 @@ validate_spend(const char *source, double x, bool m_null, double m)
 		BAD_VALUE(source, "monetary_value %g must be positive and finite (frequency %g)", m, x);
 }
 
+/*
+ * The reduced rows arrive in a DestReceiver straight from the executor (as
+ * K-Means reads its source): nothing is materialised in SPI, so memory is
+ * the unique-row arrays themselves (32 bytes a row) instead of SPI's tuple
+ * table (about 200 bytes a row, 609 MB at 3M unique rows).  The statement
+ * still runs once to completion, so it keeps its parallel plan, which an SPI
+ * cursor fetched in batches would lose.
+ */
+typedef struct FitReceiver
+{
+	DestReceiver pub;
+	const char *source;
+	const ClvModelInfo *tx_model;
+	MemoryContext cxt;			/* where the arrays live */
+	ClvObs	   *obs;			/* part 0: (frequency, recency, t) */
+	ClvObs	   *sobs;			/* part 1: (frequency, mean spend) */
+	size_t		nobs,
+				nsobs,
+				cap,
+				scap;
+	double		total,			/* customers (sum of weights) */
+				stotal;			/* repeat buyers for the spend model */
+	uint64		nrows;
+} FitReceiver;
+
+/* Room for one more row in *arr (capacity *cap, n used): doubles */
+static ClvObs *
+fit_grow(MemoryContext cxt, ClvObs *arr, size_t n, size_t *cap)
+{
+	if (n < *cap)
+		return arr;
+	*cap = *cap == 0 ? 1024 : mul_size(*cap, 2);
+	if (arr == NULL)
+		return MemoryContextAllocHuge(cxt, mul_size(*cap, sizeof(ClvObs)));
+	return repalloc_huge(arr, mul_size(*cap, sizeof(ClvObs)));
+}
+
+/*
+ * One reduced row: (part, frequency, recency, t, monetary_value, weight),
+ * validated as it arrives so that a bad value is reported before the whole
+ * source has been read.
+ */
+static bool
+fit_receive_slot(TupleTableSlot *slot, DestReceiver *self)
+{
+	FitReceiver *r = (FitReceiver *) self;
+	const char *source = r->source;
+	bool	   *isnull = slot->tts_isnull;
+	double		v[6];
+
+	slot_getallattrs(slot);
+	for (int c = 0; c < 6; c++)
+		v[c] = isnull[c] ? NAN :
+			(c == 0 ? DatumGetInt32(slot->tts_values[c]) : DatumGetFloat8(slot->tts_values[c]));
+	if (isnull[1] || (v[0] == 0 && (isnull[2] || isnull[3])))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("NULL %s in source \"%s\"",
+						isnull[1] ? "frequency" : isnull[2] ? "recency" : "t",
+						source),
+				 errhint("Filter the rows out, e.g. WHERE frequency IS NOT NULL.")));
+	if (isnull[5] || !(v[5] > 0) || !isfinite(v[5]))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("weight must be positive and finite, not %g", v[5])));
+	if (v[0] == 0)
+	{
+		clv_validate_customer(r->tx_model, v[1], v[2], v[3], source);
+		r->obs = fit_grow(r->cxt, r->obs, r->nobs, &r->cap);
+		r->obs[r->nobs++] = (ClvObs) {v[1], v[2], v[3], v[5]};
+		r->total += v[5];
+	}
+	else
+	{
+		validate_spend(source, v[1], isnull[4], v[4]);
+		if (!r->tx_model)
+			r->total += v[5];
+		if (v[1] > 0)
+		{
+			r->sobs = fit_grow(r->cxt, r->sobs, r->nsobs, &r->scap);
+			r->sobs[r->nsobs++] = (ClvObs) {v[1], v[4], 0.0, v[5]};
+			r->stotal += v[5];
+		}
+	}
+	if ((++r->nrows & 1023) == 0)
+		CHECK_FOR_INTERRUPTS();
+	return true;
+}
+
+/*
+ * Every statement's rows come here, so a source that smuggles in a second
+ * statement (a ";" inside it) could hand over rows of another shape: only
+ * the reducing statement's own (int4, then five float8) is read.
+ */
+static void
+fit_receive_startup(DestReceiver *self, int operation, TupleDesc desc)
+{
+	FitReceiver *r = (FitReceiver *) self;
+	bool		ok = desc->natts == 6;
+
+	for (int c = 0; ok && c < 6; c++)
+		ok = TupleDescAttr(desc, c)->atttypid == (c == 0 ? INT4OID : FLOAT8OID);
+	if (!ok)
+		ereport(ERROR,
+				(errcode(ERRCODE_SYNTAX_ERROR),
+				 errmsg("source \"%s\" is not a single query", r->source),
+				 errhint("Give a table or view name or one SELECT, without \";\".")));
+}
+
+static void
+fit_receive_noop(DestReceiver *self)
+{
+}
+
+/*
+ * Reads source through one reducing statement into the unique-row arrays of
+ * the transaction and spend models, fits them and fills out.
+ */
 void
 clv_fit_source(const char *source, const ClvModelInfo *tx_model,
 			   const ClvModelInfo *spend_model, const ClvFitOptions *opt,
@@ -205,12 +324,11 @@ clv_fit_source(const char *source, const ClvModelInfo *tx_model,
 	StringInfoData q;
 	char	   *from;
 	bool		has_weight;
-	ClvObs	   *obs = NULL,
-			   *sobs = NULL;
-	size_t		nobs = 0,
-				nsobs = 0;
-	double		total = 0,
-				stotal = 0;
+	FitReceiver r;
+	ClvObs	   *obs,
+			   *sobs;
+	size_t		nobs,
+				nsobs;
 
 	if (source == NULL)
 		ereport(ERROR,
@@ -236,11 +354,23 @@ clv_fit_source(const char *source, const ClvModelInfo *tx_model,
 
 	from = psprintf("%s clv_src", clv_source_from_clause(source, NULL));
 
+	memset(&r, 0, sizeof(r));
+	r.pub.receiveSlot = fit_receive_slot;
+	r.pub.rStartup = fit_receive_startup;
+	r.pub.rShutdown = fit_receive_noop;
+	r.pub.rDestroy = fit_receive_noop;
+	r.pub.mydest = DestNone;
+	r.source = source;
+	r.tx_model = tx_model;
+	r.cxt = callercxt;
+
 	SPI_connect();
 	PG_TRY();
 	{
 		TupleDesc	desc;
-		uint64		nrows;
+		SPIExecuteOptions eo;
+		int			rc;
+		const char *wsum;
 
 		/* columns first, so that a missing one is a clear 42703 */
 		if (SPI_execute(psprintf("SELECT * FROM %s LIMIT 0", from), true, 0) != SPI_OK_SELECT)
@@ -264,86 +394,51 @@ clv_fit_source(const char *source, const ClvModelInfo *tx_model,
 		 * together would multiply the unique rows.  Grouping on the raw
 		 * columns casts once per group, not per row; with a transaction
 		 * model the spend part only needs the repeat buyers (part 0 counts
-		 * and validates everybody).  Each part is a plain
-		 * GROUP BY, so each can use parallel aggregation.  No ORDER BY: sorting
-		 * the unique rows in C is several times cheaper than in SQL.
+		 * and validates everybody).  Each part is a plain GROUP BY, so each
+		 * can use parallel aggregation.  No ORDER BY: sorting the unique rows
+		 * in C is several times cheaper than in SQL.  Everything added around
+		 * the source is schema-qualified, so that objects on the caller's
+		 * search_path cannot stand in for it.
 		 */
+		wsum = has_weight ? "pg_catalog.sum(weight)::pg_catalog.float8"
+			: "pg_catalog.count(*)::pg_catalog.float8";
 		initStringInfo(&q);
 		if (tx_model)
 			appendStringInfo(&q,
-							 "SELECT 0, frequency::float8, recency::float8, t::float8, NULL::float8, %s "
+							 "SELECT 0, frequency::pg_catalog.float8, recency::pg_catalog.float8, "
+							 "t::pg_catalog.float8, NULL::pg_catalog.float8, %s "
 							 "FROM %s GROUP BY frequency, recency, t",
-							 has_weight ? "sum(weight)::float8" : "count(*)::float8", from);
+							 wsum, from);
 		if (tx_model && spend_model)
 			appendStringInfoString(&q, " UNION ALL ");
 		if (spend_model)
 			appendStringInfo(&q,
-							 "SELECT 1, frequency::float8, NULL::float8, NULL::float8, monetary_value::float8, %s "
+							 "SELECT 1, frequency::pg_catalog.float8, NULL::pg_catalog.float8, "
+							 "NULL::pg_catalog.float8, monetary_value::pg_catalog.float8, %s "
 							 "FROM %s %s GROUP BY frequency, monetary_value",
-							 has_weight ? "sum(weight)::float8" : "count(*)::float8", from,
-							 tx_model ? "WHERE frequency > 0" : "");
-		if (SPI_execute(q.data, true, 0) != SPI_OK_SELECT)
+							 wsum, from,
+							 tx_model ? "WHERE frequency OPERATOR(pg_catalog.>) 0" : "");
+		memset(&eo, 0, sizeof(eo));
+		eo.read_only = true;
+		eo.dest = &r.pub;
+		/* with a DestNone receiver a SELECT reports SPI_OK_UTILITY */
+		rc = SPI_execute_extended(q.data, &eo);
+		if (rc != SPI_OK_SELECT && rc != SPI_OK_UTILITY)
 			elog(ERROR, "could not aggregate source \"%s\"", source);
-		nrows = SPI_processed;
-		if (nrows == 0)
+		if (r.nrows == 0)
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("source \"%s\" is empty", source)));
-
-		if (tx_model)
-			obs = MemoryContextAllocHuge(callercxt, mul_size(nrows, sizeof(ClvObs)));
-		if (spend_model)
-			sobs = MemoryContextAllocHuge(callercxt, mul_size(nrows, sizeof(ClvObs)));
-		for (uint64 i = 0; i < nrows; i++)
-		{
-			HeapTuple	tup = SPI_tuptable->vals[i];
-			bool		isnull[6];
-			double		v[6];
-
-			if ((i & 1023) == 0)
-				CHECK_FOR_INTERRUPTS();
-			for (int c = 0; c < 6; c++)
-			{
-				Datum		d = SPI_getbinval(tup, SPI_tuptable->tupdesc, c + 1, &isnull[c]);
-
-				v[c] = isnull[c] ? NAN : (c == 0 ? DatumGetInt32(d) : DatumGetFloat8(d));
-			}
-			if (isnull[1] || (v[0] == 0 && (isnull[2] || isnull[3])))
-				ereport(ERROR,
-						(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-						 errmsg("NULL %s in source \"%s\"",
-								isnull[1] ? "frequency" : isnull[2] ? "recency" : "t",
-								source),
-						 errhint("Filter the rows out, e.g. WHERE frequency IS NOT NULL.")));
-			if (isnull[5] || !(v[5] > 0) || !isfinite(v[5]))
-				ereport(ERROR,
-						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-						 errmsg("weight must be positive and finite, not %g", v[5])));
-			if (v[0] == 0)
-			{
-				clv_validate_customer(tx_model, v[1], v[2], v[3], source);
-				obs[nobs++] = (ClvObs) {v[1], v[2], v[3], v[5]};
-				total += v[5];
-			}
-			else
-			{
-				validate_spend(source, v[1], isnull[4], v[4]);
-				if (!tx_model)
-					total += v[5];
-				if (v[1] > 0)
-				{
-					sobs[nsobs++] = (ClvObs) {v[1], v[4], 0.0, v[5]};
-					stotal += v[5];
-				}
-			}
-		}
-		SPI_freetuptable(SPI_tuptable);
 	}
 	PG_FINALLY();
 	{
 		SPI_finish();
 	}
 	PG_END_TRY();
+	obs = r.obs;
+	sobs = r.sobs;
+	nobs = r.nobs;
+	nsobs = r.nsobs;
 
 	/* the likelihood loops reuse terms across rows of equal frequency, t */
 	if (nobs > 0)
@@ -351,10 +446,10 @@ clv_fit_source(const char *source, const ClvModelInfo *tx_model,
 	if (nsobs > 0)
 		qsort(sobs, nsobs, sizeof(ClvObs), cmp_obs);
 
-	out->n_customers = (int64) total;
-	out->n_spend_customers = (int64) stotal;
+	out->n_customers = (int64) r.total;
+	out->n_spend_customers = (int64) r.stotal;
 	out->n_unique = nobs;
-	if (spend_model && nsobs == 0 && !tx_model && total == 0)
+	if (spend_model && nsobs == 0 && !tx_model && r.total == 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("source \"%s\" is empty", source)));

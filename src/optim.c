@@ -30,6 +30,14 @@
 #define CLV_SUBSAMPLE_MIN 40000
 #define CLV_SUBSAMPLE_ROWS 10000
 
+/*
+ * A converged full-data fit takes Newton steps (full-data Hessian) down to this
+ * fraction of the gradient tolerance: on a flat ridge such as BG/NBD's (a, b)
+ * the tolerance alone leaves the estimates a few 1e-5 from the optimum, and
+ * where in that neighbourhood BFGS stops depends on its path.
+ */
+#define CLV_REFINE_FACTOR 1e-3
+
 typedef struct FitProblem
 {
 	ClvModelKind kind;
@@ -174,6 +182,109 @@ grad_norm(const gsl_vector *v, FitProblem *fp)
 	return gsl_blas_dnrm2(&gv.vector);
 }
 
+/* GSL workspaces of one minimise() call, freed however it ends */
+typedef struct MinimiseWork
+{
+	gsl_multimin_fdfminimizer *s;
+	gsl_multimin_fminimizer *nm;
+	gsl_vector *step;
+} MinimiseWork;
+
+/*
+ * The body of minimise(), outside its PG_TRY so that nothing in it lives
+ * across the setjmp (the workspaces are in *ws, which minimise frees).
+ */
+static pg_noinline int
+minimise_run(FitProblem *fp, gsl_vector *x, const ClvFitOptions *opt,
+			 bool *converged, MinimiseWork *ws)
+{
+	int			iter = 0;
+	bool		conv = false;
+	gsl_multimin_function_fdf fdf = {gsl_f, gsl_df, gsl_fdf, fp->np, fp};
+	gsl_multimin_function ff = {gsl_f, fp->np, fp};
+
+	for (int round = 0; round < 2 && !conv && iter < opt->max_iterations; round++)
+	{
+		double		f0;
+
+		ws->s = gsl_multimin_fdfminimizer_alloc(gsl_multimin_fdfminimizer_vector_bfgs2,
+												fp->np);
+		if (ws->s == NULL)
+			ereport(ERROR,
+					(errcode(ERRCODE_OUT_OF_MEMORY),
+					 errmsg("out of memory allocating the minimiser")));
+		if (gsl_multimin_fdfminimizer_set(ws->s, &fdf, x, 0.1, 0.1) == GSL_SUCCESS &&
+			isfinite(ws->s->f))
+		{
+			while (iter < opt->max_iterations)
+			{
+				int			status;
+
+				CHECK_FOR_INTERRUPTS();
+				iter++;
+				status = gsl_multimin_fdfminimizer_iterate(ws->s);
+				if (status != GSL_SUCCESS)
+					break;
+				if (gsl_multimin_test_gradient(ws->s->gradient, opt->tolerance) == GSL_SUCCESS)
+				{
+					conv = true;
+					break;
+				}
+			}
+			if (isfinite(ws->s->f))
+				gsl_vector_memcpy(x, ws->s->x);
+		}
+		gsl_multimin_fdfminimizer_free(ws->s);
+		ws->s = NULL;
+		if (!conv && grad_norm(x, fp) <= opt->tolerance)
+			conv = true;
+		if (conv || iter >= opt->max_iterations)
+			break;
+
+		/* BFGS stalled (line search failure): Nelder-Mead, then retry */
+		ws->nm = gsl_multimin_fminimizer_alloc(gsl_multimin_fminimizer_nmsimplex2, fp->np);
+		ws->step = gsl_vector_alloc(fp->np);
+		if (ws->nm == NULL || ws->step == NULL)
+			ereport(ERROR,
+					(errcode(ERRCODE_OUT_OF_MEMORY),
+					 errmsg("out of memory allocating the minimiser")));
+		gsl_vector_set_all(ws->step, 0.2);
+
+		/*
+		 * GSL's fminimizer_set does not evaluate the objective at x (nm->fval
+		 * is set by iterate only), so the start is tested here, and x only
+		 * moves to a point an iteration returned that lowers the objective.
+		 */
+		f0 = fit_objective(x, fp, NULL);
+		if (isfinite(f0) &&
+			gsl_multimin_fminimizer_set(ws->nm, &ff, x, ws->step) == GSL_SUCCESS)
+		{
+			bool		moved = false;
+
+			while (iter < opt->max_iterations)
+			{
+				CHECK_FOR_INTERRUPTS();
+				iter++;
+				if (gsl_multimin_fminimizer_iterate(ws->nm) != GSL_SUCCESS)
+					break;
+				moved = true;
+				if (gsl_multimin_test_size(gsl_multimin_fminimizer_size(ws->nm), 1e-8) == GSL_SUCCESS)
+					break;
+			}
+			if (moved && ws->nm->fval < f0)
+				gsl_vector_memcpy(x, ws->nm->x);
+		}
+		gsl_multimin_fminimizer_free(ws->nm);
+		ws->nm = NULL;
+		gsl_vector_free(ws->step);
+		ws->step = NULL;
+		if (grad_norm(x, fp) <= opt->tolerance)
+			conv = true;
+	}
+	*converged = conv;
+	return iter;
+}
+
 /*
  * One optimisation from x (in place): BFGS first; if it stops without
  * meeting the gradient tolerance, Nelder-Mead from where it stopped, then
@@ -182,95 +293,25 @@ grad_norm(const gsl_vector *v, FitProblem *fp)
 static int
 minimise(FitProblem *fp, gsl_vector *x, const ClvFitOptions *opt, bool *converged)
 {
-	gsl_multimin_fdfminimizer *volatile s = NULL;
-	gsl_multimin_fminimizer *volatile nm = NULL;
-	gsl_vector *volatile step = NULL;
+	MinimiseWork ws = {NULL, NULL, NULL};
 	volatile int iter = 0;
-	volatile bool conv = false;
 
+	/* minimise_run frees the workspaces itself unless it raises */
 	PG_TRY();
 	{
-		gsl_multimin_function_fdf fdf = {gsl_f, gsl_df, gsl_fdf, fp->np, fp};
-		gsl_multimin_function ff = {gsl_f, fp->np, fp};
-
-		for (int round = 0; round < 2 && !conv && iter < opt->max_iterations; round++)
-		{
-			s = gsl_multimin_fdfminimizer_alloc(gsl_multimin_fdfminimizer_vector_bfgs2,
-												fp->np);
-			if (s == NULL)
-				ereport(ERROR,
-						(errcode(ERRCODE_OUT_OF_MEMORY),
-						 errmsg("out of memory allocating the minimiser")));
-			if (gsl_multimin_fdfminimizer_set(s, &fdf, x, 0.1, 0.1) == GSL_SUCCESS &&
-				isfinite(s->f))
-			{
-				while (iter < opt->max_iterations)
-				{
-					int			status;
-
-					CHECK_FOR_INTERRUPTS();
-					iter++;
-					status = gsl_multimin_fdfminimizer_iterate(s);
-					if (status != GSL_SUCCESS)
-						break;
-					if (gsl_multimin_test_gradient(s->gradient, opt->tolerance) == GSL_SUCCESS)
-					{
-						conv = true;
-						break;
-					}
-				}
-				if (isfinite(s->f))
-					gsl_vector_memcpy(x, s->x);
-			}
-			gsl_multimin_fdfminimizer_free(s);
-			s = NULL;
-			if (!conv && grad_norm(x, fp) <= opt->tolerance)
-				conv = true;
-			if (conv || iter >= opt->max_iterations)
-				break;
-
-			/* BFGS stalled (line search failure): Nelder-Mead, then retry */
-			nm = gsl_multimin_fminimizer_alloc(gsl_multimin_fminimizer_nmsimplex2, fp->np);
-			step = gsl_vector_alloc(fp->np);
-			if (nm == NULL || step == NULL)
-				ereport(ERROR,
-						(errcode(ERRCODE_OUT_OF_MEMORY),
-						 errmsg("out of memory allocating the minimiser")));
-			gsl_vector_set_all(step, 0.2);
-			if (gsl_multimin_fminimizer_set(nm, &ff, x, step) == GSL_SUCCESS &&
-				isfinite(nm->fval))
-			{
-				while (iter < opt->max_iterations)
-				{
-					CHECK_FOR_INTERRUPTS();
-					iter++;
-					if (gsl_multimin_fminimizer_iterate(nm) != GSL_SUCCESS)
-						break;
-					if (gsl_multimin_test_size(gsl_multimin_fminimizer_size(nm), 1e-8) == GSL_SUCCESS)
-						break;
-				}
-				if (isfinite(nm->fval))
-					gsl_vector_memcpy(x, nm->x);
-			}
-			gsl_multimin_fminimizer_free(nm);
-			nm = NULL;
-			gsl_vector_free(step);
-			step = NULL;
-			if (grad_norm(x, fp) <= opt->tolerance)
-				conv = true;
-		}
+		iter = minimise_run(fp, x, opt, converged, &ws);
 	}
-	PG_FINALLY();
+	PG_CATCH();
 	{
-		if (s)
-			gsl_multimin_fdfminimizer_free(s);
-		if (nm)
-			gsl_multimin_fminimizer_free(nm);
-		if (step)
-			gsl_vector_free(step);
+		if (ws.s)
+			gsl_multimin_fdfminimizer_free(ws.s);
+		if (ws.nm)
+			gsl_multimin_fminimizer_free(ws.nm);
+		if (ws.step)
+			gsl_vector_free(ws.step);
+		PG_RE_THROW();
 	}
 	PG_END_TRY();
-	*converged = conv;
 	return iter;
 }
 
@@ -373,6 +414,28 @@ newton_polish(FitProblem *fp, gsl_vector *x, const double *chol,
 		f = fn;
 	}
 	return it;
+}
+
+/*
+ * Newton steps with the full-data Hessian at x from a converged fit, down
+ * to CLV_REFINE_FACTOR times the tolerance; x moves only to points that
+ * lower the objective, and stays where it is if the Hessian there is not
+ * positive definite.  Returns the passes used.
+ */
+static int
+refine(FitProblem *fp, gsl_vector *x, const ClvFitOptions *opt)
+{
+	double		h[CLV_MAX_PARAMS * CLV_MAX_PARAMS],
+				lp[CLV_MAX_PARAMS];
+	ClvFitOptions tight = *opt;
+	bool		conv;
+
+	for (int i = 0; i < fp->np; i++)
+		lp[i] = gsl_vector_get(x, i);
+	if (!numerical_hessian(fp, lp, h) || !cholesky(h, fp->np))
+		return 0;
+	tight.tolerance = opt->tolerance * CLV_REFINE_FACTOR;
+	return newton_polish(fp, x, h, &tight, &conv);
 }
 
 /*
@@ -500,6 +563,8 @@ clv_fit(ClvModelKind kind, const ClvObs *obs, size_t nobs,
 				for (int i = 0; i < fp.np; i++)
 					gsl_vector_set(x, i, best[i]);
 				total_iter += minimise(&fp, x, opt, &conv);
+				if (conv)
+					total_iter += refine(&fp, x, opt);
 			}
 			else
 			{
@@ -518,7 +583,11 @@ clv_fit(ClvModelKind kind, const ClvObs *obs, size_t nobs,
 						total_iter += newton_polish(&fp, x, h, opt, &conv);
 				}
 				else
+				{
 					total_iter += minimise(&fp, x, opt, &conv);
+					if (conv)
+						total_iter += refine(&fp, x, opt);
+				}
 			}
 			f = fit_objective(x, &fp, NULL);
 			if (isfinite(f) && (f < best_f || (conv && !best_conv)))

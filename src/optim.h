@@ -7,7 +7,8 @@
  * parameter stays positive), minimises
  *	 -LL / N + penalizer * sum(param^2)
  * (the lifetimes convention for the L2 penalty, on the natural parameters),
- * with vector_bfgs2 and a nmsimplex2 fallback, from several starting
+ * with vector_bfgs2 and a nmsimplex2 fallback, then Newton steps with the
+ * numerical Hessian, from several starting
  * points; standard errors come from the observed information (numerical
  * Jacobian of the analytic gradient) mapped back by the delta method.
  *

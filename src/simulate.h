@@ -25,16 +25,41 @@ typedef struct ClvSimParams
 	double		spend[3];		/* p, q, gamma */
 } ClvSimParams;
 
-/* Receives one purchase: time since acquisition (model units) and amount (NaN without spend). */
-typedef void (*ClvSimEmit) (void *arg, double t, double amount);
+/*
+ * One customer being drawn, a purchase at a time, so that a caller can hand
+ * out rows as they are asked for (memory does not grow with the number of
+ * purchases).  Filled by clv_sim_begin(); opaque to the caller.
+ */
+typedef struct ClvSimCustomer
+{
+	gsl_rng    *rng;
+	const ClvSimParams *params;
+	double		T;				/* observed for T time units */
+	double		end;			/* Pareto/NBD: min(T, lifetime) */
+	double		lambda;			/* purchase rate; BG/BB: theta */
+	double		p;				/* drop-out or purchase probability */
+	double		nu;				/* Gamma-Gamma spend rate */
+	double		t;				/* time of the last purchase */
+	double		i;				/* BG/BB: next opportunity */
+	bool		alive;			/* BG/NBD, MBG/NBD */
+	int			state;			/* see simulate.c */
+} ClvSimCustomer;
 
 /*
- * Draws one customer observed for T time units after acquisition and emits
- * its purchases in time order, the acquisition purchase at t = 0 first.
- * BG/BB: T is the number of opportunities and purchases happen at integer
- * t = 1..floor(T).  Returns the number of purchases emitted.
+ * Draws a customer observed for T time units after acquisition (its
+ * heterogeneity: the draws that come before any purchase).  BG/BB: T is the
+ * number of opportunities and purchases happen at integer t = 1..floor(T).
  */
-extern long clv_sim_customer(gsl_rng *rng, const ClvSimParams *params, double T,
-							 ClvSimEmit emit, void *arg);
+extern void clv_sim_begin(ClvSimCustomer *c, gsl_rng *rng,
+						  const ClvSimParams *params, double T);
+
+/*
+ * The customer's next purchase in time order, the acquisition purchase at
+ * t = 0 first: its time since acquisition (model units) and amount (NaN
+ * without a spend model).  False when there is none left.  The draws come
+ * in the same order whether the purchases are taken one by one or all at
+ * once, so one seed always gives the same customers.
+ */
+extern bool clv_sim_next(ClvSimCustomer *c, double *t, double *amount);
 
 #endif							/* CLV_SIMULATE_H */

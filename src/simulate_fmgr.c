@@ -2,8 +2,13 @@
  *
  * simulate_fmgr.c
  *	  SQL glue for clv_simulate and clv_simulate_transactions: parses the
- *	  self-describing params jsonb, validates the arguments and streams the
- *	  simulated purchases into a tuplestore.
+ *	  self-describing params jsonb, validates the arguments and returns the
+ *	  simulated purchases a row per call (ValuePerCall), drawn as they are
+ *	  asked for.  In FROM, PostgreSQL would still collect every row of a C
+ *	  set-returning function into a tuplestore before the first reaches a
+ *	  LIMIT; the SQL-language clv_simulate and clv_simulate_transactions
+ *	  (sql/ext/50_simulate.sql) are inlined into the query and call these in
+ *	  a select list, where rows are pulled one at a time.
  *
  * Copyright (C) 2026 the clv developers; GPL-3.0-or-later.
  *
@@ -22,7 +27,6 @@
 #include "utils/float.h"
 #include "utils/jsonb.h"
 #include "utils/timestamp.h"
-#include "utils/tuplestore.h"
 
 #include "clv.h"
 #include "predict.h"
@@ -91,105 +95,134 @@ sim_check_common(int32 n_customers, double horizon)
 				 errmsg("horizon = %g must be positive and finite", horizon)));
 }
 
-/* Where the emit callback puts rows: the tuplestore plus per-customer state. */
-typedef struct SimSink
+/*
+ * The state of one call, in the SRF's multi_call_memory_ctx: rows are made
+ * one at a time as the executor asks for them, so a LIMIT stops the drawing
+ * and memory does not grow with n_customers or with a customer's purchases.
+ */
+typedef struct SimState
 {
-	Tuplestorestate *store;
-	TupleDesc	desc;
-	int64		customer_id;
-	bool		has_spend;		/* amounts drawn (else NaN, emitted as NULL) */
+	ClvSimParams params;
+	gsl_rng    *rng;
+	ClvSimCustomer customer;
+	int32		n_customers;
+	int32		customer_id;	/* 0 before the first customer */
+	double		horizon;
 	bool		timestamps;
+	TimestampTz start;
 	TimestampTz base;			/* acquisition time of this customer */
-	double		usecs_per_unit;
-} SimSink;
+	double		acquisition_days;
+	double		unit_days;
+	double		usecs_per_unit; /* unit_days * USECS_PER_DAY */
+} SimState;
 
 /*
- * Every simulated row passes here, so this is where a non-finite draw is
- * caught: extreme spend parameters (q near 0) can draw a spend rate that
- * underflows to 0, and every amount of that customer would be Infinity.
+ * A Mersenne Twister whose state lives in palloc'd memory (gsl_rng_alloc
+ * would malloc it, and nothing frees that when a LIMIT, an error or a
+ * cancel ends the call early); gsl_rng_set initialises all of it.
  */
-static void
-sim_emit(void *arg, double t, double amount)
+static gsl_rng *
+sim_rng_palloc(MemoryContext cxt, int32 seed)
 {
-	SimSink    *sink = (SimSink *) arg;
-	Datum		values[3];
-	bool		nulls[3] = {false, false, false};
+	gsl_rng    *rng = MemoryContextAlloc(cxt, sizeof(gsl_rng));
 
-	if (!isfinite(t) || (sink->has_spend && !isfinite(amount)))
-		ereport(ERROR,
-				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
-				 errmsg("simulated %s %s of customer " INT64_FORMAT " is out of range",
-						isfinite(t) ? "amount" : "purchase time",
-						float8out_internal(isfinite(t) ? amount : t),
-						sink->customer_id),
-				 errhint("The parameters are too extreme to simulate (e.g. Gamma-Gamma q or gamma close to 0).")));
-
-	values[0] = Int64GetDatum(sink->customer_id);
-	if (sink->timestamps)
-		values[1] = TimestampTzGetDatum(sink->base +
-										(TimestampTz) llround(t * sink->usecs_per_unit));
-	else
-		values[1] = Float8GetDatum(t);
-	if (isnan(amount))
-		nulls[2] = true;
-	else
-		values[2] = Float8GetDatum(amount);
-	tuplestore_putvalues(sink->store, sink->desc, values, nulls);
+	rng->type = gsl_rng_mt19937;
+	rng->state = MemoryContextAllocZero(cxt, gsl_rng_mt19937->size);
+	gsl_rng_set(rng, (unsigned long) (uint32) seed);
+	return rng;
 }
 
 /*
- * Shared driver: one GSL generator for the whole call (freed on error or
- * cancel), customers 1..n.  With timestamps, each customer's acquisition is
- * spread uniformly over acquisition_days after start and observed until
- * start + horizon time units.
+ * First call: the state from the checked arguments in *init, in the SRF's
+ * memory context.
  */
 static void
-sim_run(FunctionCallInfo fcinfo, const ClvSimParams *params, int32 n_customers,
-		double horizon, int32 seed, bool timestamps, TimestampTz start,
-		double acquisition_days, double unit_days)
+sim_first_call(FunctionCallInfo fcinfo, const SimState *init, int32 seed)
 {
-	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	SimSink		sink;
-	gsl_rng    *volatile rng;
+	FuncCallContext *funcctx = SRF_FIRSTCALL_INIT();
+	MemoryContext oldcxt = MemoryContextSwitchTo(funcctx->multi_call_memory_ctx);
+	TupleDesc	desc;
+	SimState   *st;
 
-	InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC);
-	sink.store = rsinfo->setResult;
-	sink.desc = rsinfo->setDesc;
-	sink.has_spend = params->has_spend;
-	sink.timestamps = timestamps;
-	sink.usecs_per_unit = unit_days * USECS_PER_DAY;
-	sink.base = start;
-
-	rng = gsl_rng_alloc(gsl_rng_mt19937);
-	if (rng == NULL)
+	if (get_call_result_type(fcinfo, NULL, &desc) != TYPEFUNC_COMPOSITE)
 		ereport(ERROR,
-				(errcode(ERRCODE_OUT_OF_MEMORY),
-				 errmsg("out of memory allocating the random number generator")));
-	gsl_rng_set(rng, (unsigned long) (uint32) seed);
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("function returning record called in context that cannot accept type record")));
+	funcctx->tuple_desc = BlessTupleDesc(desc);
+	st = palloc(sizeof(SimState));
+	*st = *init;
+	st->rng = sim_rng_palloc(funcctx->multi_call_memory_ctx, seed);
+	st->customer_id = 0;
+	funcctx->user_fctx = st;
+	MemoryContextSwitchTo(oldcxt);
+}
 
-	PG_TRY();
+/*
+ * The next row: customers 1..n from one generator, each drawn a purchase at
+ * a time.  With timestamps, each customer's acquisition is spread uniformly
+ * over acquisition_days after start and observed until start + horizon time
+ * units.
+ */
+static Datum
+sim_next_row(FunctionCallInfo fcinfo)
+{
+	FuncCallContext *funcctx = SRF_PERCALL_SETUP();
+	SimState   *st = (SimState *) funcctx->user_fctx;
+
+	for (;;)
 	{
-		for (int32 i = 1; i <= n_customers; i++)
+		double		t,
+					amount,
+					T;
+
+		CHECK_FOR_INTERRUPTS();
+		if (st->customer_id > 0 && clv_sim_next(&st->customer, &t, &amount))
 		{
-			double		T = horizon;
+			Datum		values[3];
+			bool		nulls[3] = {false, false, false};
 
-			CHECK_FOR_INTERRUPTS();
-			sink.customer_id = i;
-			if (timestamps)
-			{
-				double		birth_days = acquisition_days * gsl_rng_uniform(rng);
+			/*
+			 * Every simulated row passes here, so this is where a non-finite
+			 * draw is caught: extreme spend parameters (q near 0) can draw a
+			 * spend rate that underflows to 0, and every amount of that
+			 * customer would be Infinity.
+			 */
+			if (!isfinite(t) || (st->params.has_spend && !isfinite(amount)))
+				ereport(ERROR,
+						(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+						 errmsg("simulated %s %s of customer %d is out of range",
+								isfinite(t) ? "amount" : "purchase time",
+								float8out_internal(isfinite(t) ? amount : t),
+								st->customer_id),
+						 errhint("The parameters are too extreme to simulate (e.g. Gamma-Gamma q or gamma close to 0).")));
 
-				sink.base = start + (TimestampTz) llround(birth_days * USECS_PER_DAY);
-				T = horizon - birth_days / unit_days;
-			}
-			clv_sim_customer(rng, params, T, sim_emit, &sink);
+			values[0] = Int64GetDatum((int64) st->customer_id);
+			if (st->timestamps)
+				values[1] = TimestampTzGetDatum(st->base +
+												(TimestampTz) llround(t * st->usecs_per_unit));
+			else
+				values[1] = Float8GetDatum(t);
+			if (isnan(amount))
+				nulls[2] = true;
+			else
+				values[2] = Float8GetDatum(amount);
+			SRF_RETURN_NEXT(funcctx,
+							HeapTupleGetDatum(heap_form_tuple(funcctx->tuple_desc, values, nulls)));
 		}
+		if (st->customer_id >= st->n_customers)
+			break;
+		st->customer_id++;
+		T = st->horizon;
+		if (st->timestamps)
+		{
+			double		birth_days = st->acquisition_days * gsl_rng_uniform(st->rng);
+
+			st->base = st->start + (TimestampTz) llround(birth_days * USECS_PER_DAY);
+			T = st->horizon - birth_days / st->unit_days;
+		}
+		clv_sim_begin(&st->customer, st->rng, &st->params, T);
 	}
-	PG_FINALLY();
-	{
-		gsl_rng_free(rng);
-	}
-	PG_END_TRY();
+	SRF_RETURN_DONE(funcctx);
 }
 
 /*
@@ -200,16 +233,20 @@ sim_run(FunctionCallInfo fcinfo, const ClvSimParams *params, int32 n_customers,
 Datum
 clv_simulate(PG_FUNCTION_ARGS)
 {
-	Jsonb	   *jb = PG_GETARG_JSONB_P(0);
-	int32		n_customers = PG_GETARG_INT32(1);
-	double		horizon = PG_GETARG_FLOAT8(2);
-	int32		seed = PG_GETARG_INT32(3);
-	ClvSimParams params;
+	if (SRF_IS_FIRSTCALL())
+	{
+		Jsonb	   *jb = PG_GETARG_JSONB_P(0);
+		SimState	init;
 
-	sim_parse_params(jb, &params);
-	sim_check_common(n_customers, horizon);
-	sim_run(fcinfo, &params, n_customers, horizon, seed, false, 0, 0.0, 1.0);
-	return (Datum) 0;
+		memset(&init, 0, sizeof(init));
+		init.n_customers = PG_GETARG_INT32(1);
+		init.horizon = PG_GETARG_FLOAT8(2);
+		init.unit_days = 1.0;
+		sim_parse_params(jb, &init.params);
+		sim_check_common(init.n_customers, init.horizon);
+		sim_first_call(fcinfo, &init, PG_GETARG_INT32(3));
+	}
+	return sim_next_row(fcinfo);
 }
 
 /*
@@ -220,34 +257,39 @@ clv_simulate(PG_FUNCTION_ARGS)
 Datum
 clv_simulate_transactions(PG_FUNCTION_ARGS)
 {
-	Jsonb	   *jb = PG_GETARG_JSONB_P(0);
-	int32		n_customers = PG_GETARG_INT32(1);
-	TimestampTz start = PG_GETARG_TIMESTAMPTZ(2);
-	double		acquisition_days = PG_GETARG_FLOAT8(3);
-	double		horizon = PG_GETARG_FLOAT8(4);
-	char	   *unit_name = text_to_cstring(PG_GETARG_TEXT_PP(5));
-	int32		seed = PG_GETARG_INT32(6);
-	double		unit_days = clv_time_unit_days(clv_parse_time_unit(unit_name));
-	ClvSimParams params;
-	double		end_usecs;
+	if (SRF_IS_FIRSTCALL())
+	{
+		Jsonb	   *jb = PG_GETARG_JSONB_P(0);
+		char	   *unit_name = text_to_cstring(PG_GETARG_TEXT_PP(5));
+		SimState	init;
+		double		end_usecs;
 
-	sim_parse_params(jb, &params);
-	sim_check_common(n_customers, horizon);
-	if (TIMESTAMP_NOT_FINITE(start))
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("start must be a finite timestamp")));
-	if (!(acquisition_days >= 0.0) || !(acquisition_days < horizon * unit_days))
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("acquisition_days = %g must be at least 0 and shorter than the horizon (%g days)",
-						acquisition_days, horizon * unit_days)));
-	end_usecs = (double) start + horizon * unit_days * USECS_PER_DAY;
-	if (!(end_usecs < (double) END_TIMESTAMP))
-		ereport(ERROR,
-				(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
-				 errmsg("start + horizon is out of the timestamp range")));
-	sim_run(fcinfo, &params, n_customers, horizon, seed, true, start,
-			acquisition_days, unit_days);
-	return (Datum) 0;
+		memset(&init, 0, sizeof(init));
+		init.n_customers = PG_GETARG_INT32(1);
+		init.start = PG_GETARG_TIMESTAMPTZ(2);
+		init.acquisition_days = PG_GETARG_FLOAT8(3);
+		init.horizon = PG_GETARG_FLOAT8(4);
+		init.unit_days = clv_time_unit_days(clv_parse_time_unit(unit_name));
+		init.usecs_per_unit = init.unit_days * USECS_PER_DAY;
+		init.timestamps = true;
+		sim_parse_params(jb, &init.params);
+		sim_check_common(init.n_customers, init.horizon);
+		if (TIMESTAMP_NOT_FINITE(init.start))
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("start must be a finite timestamp")));
+		if (!(init.acquisition_days >= 0.0) ||
+			!(init.acquisition_days < init.horizon * init.unit_days))
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("acquisition_days = %g must be at least 0 and shorter than the horizon (%g days)",
+							init.acquisition_days, init.horizon * init.unit_days)));
+		end_usecs = (double) init.start + init.horizon * init.unit_days * USECS_PER_DAY;
+		if (!(end_usecs < (double) END_TIMESTAMP))
+			ereport(ERROR,
+					(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
+					 errmsg("start + horizon is out of the timestamp range")));
+		sim_first_call(fcinfo, &init, PG_GETARG_INT32(6));
+	}
+	return sim_next_row(fcinfo);
 }

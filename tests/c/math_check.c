@@ -97,7 +97,15 @@ grad_check(ClvModelKind kind, const double *p, const ClvObs *o, size_t n, const 
 	double		worst = 0;
 	char		buf[128];
 
-	clv_loglik_grad(kind, p, o, n, g);
+	double		ll = clv_loglik_grad(kind, p, o, n, g);
+	bool		finite = isfinite(ll);
+
+	for (int k = 0; k < mi->nparams; k++)
+		finite = finite && isfinite(g[k]);
+	snprintf(buf, sizeof buf, "%s likelihood and gradient are finite", name);
+	check(finite, buf, ll, clv_loglik(kind, p, o, n));
+	if (!finite)
+		return;
 	for (int k = 0; k < mi->nparams; k++)
 	{
 		double		pp[4], pm[4], h = 1e-5 * p[k];
@@ -222,6 +230,17 @@ main(int argc, char **argv)
 
 		grad_check(CLV_MODEL_BGNBD, q, cbs, n, "BG/NBD");
 		grad_check(CLV_MODEL_MBGNBD, q, cbs, n, "MBG/NBD");
+
+		/*
+		 * The fits' first start: b = 1 makes b + x - 1 zero for x = 0, a
+		 * row without the A4 term (the gradient was NaN there once).
+		 */
+		double		one[4] = {1.0, 1.0, 1.0, 1.0};
+
+		grad_check(CLV_MODEL_BGNBD, one, cbs, n, "BG/NBD at the start (1, 1, 1, 1)");
+		grad_check(CLV_MODEL_MBGNBD, one, cbs, n, "MBG/NBD at the start (1, 1, 1, 1)");
+		grad_check(CLV_MODEL_PARETO_NBD, one, cbs, n, "Pareto/NBD at the start (1, 1, 1, 1)");
+		grad_check(CLV_MODEL_GAMMA_GAMMA, one, spend, ns, "Gamma-Gamma at the start (1, 1, 1)");
 	}
 	{
 		double		p[4] = {0.5533971432566355, 10.580198543474351, 0.6060624971176619, 11.656223670707698};
