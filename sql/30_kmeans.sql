@@ -172,6 +172,29 @@ SELECT km_err($$SELECT * FROM clv_kmeans_profile('km_btyd', 'km_bad')$$);
 SELECT clv_drop_model('km_b') AS dropped_versions;
 SELECT km_err($$SELECT clv_cluster('km_b', ARRAY[1.0, 2.0])$$);
 
+-- A version trained by an earlier statement of the same PL/pgSQL function
+-- serves the next statement (the by-name cache follows the snapshot).
+CREATE FUNCTION km_stale() RETURNS text LANGUAGE plpgsql AS $$
+DECLARE
+	seen text := '';
+	ids int[];
+	pt float8[];
+BEGIN
+	FOR k IN 2 .. 3 LOOP
+		PERFORM clv_kmeans_train('km_stale', 'km_blobs', ARRAY['x', 'y'], k, '{"seed": 7}');
+		ids := '{}';
+		-- a simple expression: its FmgrInfo (and cache) lives for the transaction
+		FOREACH pt SLICE 1 IN ARRAY ARRAY[[0.5, 0.5], [10.5, 0.5], [0.5, 10.5]]::float8[] LOOP
+			ids := ids || clv_cluster('km_stale', pt);
+		END LOOP;
+		seen := seen || (SELECT count(DISTINCT i) FROM unnest(ids) i) || ' ';
+	END LOOP;
+	RETURN seen;
+END
+$$;
+SELECT km_stale() AS clusters_seen;
+DROP FUNCTION km_stale();
+
 DELETE FROM clv_models WHERE name LIKE 'km\_%';
 DROP TABLE km_blobs, km_rfm, km_bad;
 DROP FUNCTION km_err(text);

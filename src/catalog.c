@@ -438,20 +438,6 @@ clv_train(PG_FUNCTION_ARGS)
 	PG_RETURN_DATUM(result);
 }
 
-/*
- * What a catalog lookup saw: the identity of the active snapshot.  It is
- * constant for the whole of an ordinary query (and in its parallel
- * workers), but changes between the statements of a PL/pgSQL function,
- * which keeps the FmgrInfo of a simple expression for a whole transaction:
- * a model trained by an earlier statement of the same loop must be seen.
- */
-typedef struct ClvSnapshotKey
-{
-	TransactionId xmin;
-	TransactionId xmax;
-	CommandId	curcid;
-	uint64		completions;
-} ClvSnapshotKey;
 
 /* One resolved model name, kept for the rest of the query. */
 typedef struct ClvCachedModel
@@ -518,7 +504,7 @@ clv_check_model_name(const char *name)
 }
 
 /* Zero-filled first so that the keys compare with memcmp, padding included. */
-static void
+void
 clv_snapshot_key(ClvSnapshotKey *key)
 {
 	memset(key, 0, sizeof(*key));

@@ -61,7 +61,7 @@ static const struct
 ClvTimeUnit
 clv_parse_time_unit(const char *name)
 {
-	for (int i = 0; i < lengthof(clv_time_units); i++)
+	for (int i = 0; i < (int) lengthof(clv_time_units); i++)
 	{
 		if (pg_strcasecmp(name, clv_time_units[i].name) == 0)
 			return (ClvTimeUnit) i;
@@ -83,9 +83,9 @@ clv_parse_time_unit_text(const text *name)
 	const char *s = VARDATA_ANY(name);
 	int			len = VARSIZE_ANY_EXHDR(name);
 
-	for (int i = 0; i < lengthof(clv_time_units); i++)
+	for (int i = 0; i < (int) lengthof(clv_time_units); i++)
 	{
-		if (strlen(clv_time_units[i].name) == len &&
+		if (strlen(clv_time_units[i].name) == (size_t) len &&
 			pg_strncasecmp(s, clv_time_units[i].name, len) == 0)
 			return (ClvTimeUnit) i;
 	}

@@ -815,6 +815,8 @@ typedef struct KMeansNamedModel
 {
 	ClvNameCacheKey key;		/* the model name */
 	KMeansModel *model;
+	ClvSnapshotKey seen;		/* the snapshot the model was read in */
+	MemoryContext cxt;			/* holds the model; reset on a reread */
 } KMeansNamedModel;
 
 /*
@@ -920,6 +922,8 @@ kmeans_model_by_name(FunctionCallInfo fcinfo, const char *name)
 	MemoryContext mcxt = fcinfo->flinfo->fn_mcxt;
 	HTAB	   *cache = fcinfo->flinfo->fn_extra;
 	KMeansNamedModel *entry;
+	ClvSnapshotKey now;
+	MemoryContext cxt;
 	KMeansModel *m;
 	Jsonb	   *jb;
 
@@ -929,14 +933,25 @@ kmeans_model_by_name(FunctionCallInfo fcinfo, const char *name)
 									  sizeof(KMeansNamedModel));
 		fcinfo->flinfo->fn_extra = cache;
 	}
+	clv_snapshot_key(&now);
 	entry = clv_name_cache_find(cache, name);
-	if (entry != NULL)
+	if (entry != NULL && memcmp(&entry->seen, &now, sizeof(now)) == 0)
 		return entry->model;
 
+	/*
+	 * Build the model in a context of its own before touching the entry, so
+	 * that an error leaves no half-made entry; a reread frees the old one.
+	 */
 	jb = clv_catalog_newest_params(fcinfo, name, "kmeans");
-	m = kmeans_model_from_params(jb, mcxt);
-	entry = clv_name_cache_insert(cache, mcxt, name);
+	cxt = AllocSetContextCreate(mcxt, "clv K-Means model", ALLOCSET_SMALL_SIZES);
+	m = kmeans_model_from_params(jb, cxt);
+	if (entry == NULL)
+		entry = clv_name_cache_insert(cache, mcxt, name);
+	else
+		MemoryContextDelete(entry->cxt);
+	entry->cxt = cxt;
 	entry->model = m;
+	entry->seen = now;
 	return m;
 }
 

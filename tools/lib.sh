@@ -44,9 +44,14 @@ clv_ensure_packages() {
 	DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 }
 
+# The warning flags every object must build clean with (the test suite and
+# CI build with them; a plain `make` does not, so newer compilers do not
+# break users' builds).
+CLV_WERROR="-Wall -Wextra -Wno-unused-parameter -Werror"
+
 clv_build() {
 	clv_log "building clv"
-	make -C "$CLV_ROOT" -s -j"$(nproc)" >/dev/null
+	make -C "$CLV_ROOT" -s -j"$(nproc)" ${CLV_COPT:+COPT="$CLV_COPT"} >/dev/null
 }
 
 # Stage mode: copy PostgreSQL's binaries, libraries and share directory into

@@ -9,7 +9,7 @@ source "$(dirname "$0")/lib.sh"
 cd "$CLV_ROOT"
 
 clv_ensure_packages $CLV_PKGS_BUILD $CLV_PKGS_TEST
-clv_build
+CLV_COPT=$CLV_WERROR clv_build
 clv_stage
 clv_start_cluster -c max_worker_processes=8 -c max_parallel_workers=4
 
