@@ -293,17 +293,21 @@ clv_fit_source(const char *source, const ClvModelInfo *tx_model,
 		initStringInfo(&q);
 		if (tx_model)
 			appendStringInfo(&q,
-							 "SELECT 0, frequency::float8, recency::float8, t::float8, NULL::float8, %s "
+							 "SELECT 0, frequency::pg_catalog.float8, recency::pg_catalog.float8, "
+							 "t::pg_catalog.float8, NULL::pg_catalog.float8, %s "
 							 "FROM %s GROUP BY frequency, recency, t",
-							 has_weight ? "sum(weight)::float8" : "count(*)::float8", from);
+							 has_weight ? "pg_catalog.sum(weight)::pg_catalog.float8" :
+							 "pg_catalog.count(*)::pg_catalog.float8", from);
 		if (tx_model && spend_model)
 			appendStringInfoString(&q, " UNION ALL ");
 		if (spend_model)
 			appendStringInfo(&q,
-							 "SELECT 1, frequency::float8, NULL::float8, NULL::float8, monetary_value::float8, %s "
+							 "SELECT 1, frequency::pg_catalog.float8, NULL::pg_catalog.float8, "
+							 "NULL::pg_catalog.float8, monetary_value::pg_catalog.float8, %s "
 							 "FROM %s %s GROUP BY frequency, monetary_value",
-							 has_weight ? "sum(weight)::float8" : "count(*)::float8", from,
-							 tx_model ? "WHERE frequency > 0" : "");
+							 has_weight ? "pg_catalog.sum(weight)::pg_catalog.float8" :
+							 "pg_catalog.count(*)::pg_catalog.float8", from,
+							 tx_model ? "WHERE frequency OPERATOR(pg_catalog.>) 0" : "");
 		if (SPI_execute(q.data, true, 0) != SPI_OK_SELECT)
 			elog(ERROR, "could not aggregate source \"%s\"", source);
 		nrows = SPI_processed;
