@@ -6,7 +6,8 @@
 # parameters (format(text, text), concat(text, text), array_to_string(text[],
 # text), ...; these escalate: a superuser caller runs ALTER ROLE mallory
 # SUPERUSER and gets the right answer).  A superuser then calls every clv
-# function -- with public before pg_catalog, then with the default path --
+# function -- with public before pg_catalog, with the default path and with
+# pg_catalog first --
 # and each call must return exactly what it returns in a clean database,
 # with no trojan firing, and mallory must end up without SUPERUSER.
 #
@@ -341,6 +342,27 @@ FROM (SELECT DISTINCT ON (o.oprname, l.t, r.t) o.oprname, l.t::oid AS l, r.t::oi
 						AND e.oprname = o.oprname AND e.oprleft = l.t AND e.oprright = r.t)
 	  ORDER BY o.oprname, l.t, r.t, o.oid) x;
 
+-- 3d. the extension lives in public too: overloads of its own functions
+-- that a call with an implicitly cast argument would prefer
+SELECT count(*) FILTER (WHERE public.clv_trojan_plant('better clv', x.sig,
+		format('CREATE FUNCTION public.%I(%s) RETURNS %s LANGUAGE plpgsql AS %L',
+			   x.proname, x.args, x.res,
+			   format('BEGIN PERFORM public.clv_trojan_fire(%L); END', x.sig)))) AS better_clv
+FROM (SELECT DISTINCT f.proname,
+			 (SELECT string_agg(format_type(CASE WHEN i = pos THEN c.castsource ELSE a END, NULL), ', ' ORDER BY i)
+			  FROM unnest(f.proargtypes) WITH ORDINALITY u(a, i)) AS args,
+			 format('%s(%s)', f.proname,
+					(SELECT string_agg(format_type(CASE WHEN i = pos THEN c.castsource ELSE a END, NULL), ',' ORDER BY i)
+					 FROM unnest(f.proargtypes) WITH ORDINALITY u(a, i))) AS sig,
+			 CASE WHEN f.proretset THEN 'SETOF ' ELSE '' END || format_type(f.prorettype, NULL) AS res
+	  FROM pg_proc f
+	  JOIN pg_depend d ON d.classid = 'pg_proc'::regclass AND d.objid = f.oid AND d.deptype = 'e'
+	  JOIN pg_extension e ON e.oid = d.refobjid AND e.extname = 'clv'
+	  CROSS JOIN generate_series(1, f.pronargs) pos
+	  JOIN pg_cast c ON c.casttarget = f.proargtypes[pos - 1] AND c.castcontext = 'i'
+	  JOIN common_types ct ON ct.t = c.castsource AND ct.small
+	  WHERE f.prokind = 'f' AND f.proallargtypes IS NULL AND f.prorettype <> 'trigger'::regtype) x;
+
 -- 4. a view in public for every relation of pg_catalog, reading a trojan
 SELECT count(*) FILTER (WHERE public.clv_trojan_plant('relation', c.relname,
 		format('CREATE FUNCTION public.%I() RETURNS SETOF pg_catalog.%I LANGUAGE plpgsql AS %L',
@@ -368,6 +390,7 @@ cmp_ok($planted{function} // 0, '>', 2400, 'a look-alike of every declarable pg_
 cmp_ok($planted{operator} // 0, '>', 750, 'a look-alike of every pg_catalog operator');
 cmp_ok($planted{better} // 0, '>', 1000, 'better matches for polymorphic, "any", variadic and implicitly cast parameters');
 cmp_ok($planted{'better operator'} // 0, '>', 300, 'better-matching operators');
+cmp_ok($planted{'better clv'} // 0, '>', 50, 'better-matching overloads of the extension\'s own functions');
 cmp_ok($planted{domain} // 0, '>', 60, 'domains named like the pg_catalog types');
 cmp_ok($planted{relation} // 0, '>', 100, 'views named like the pg_catalog relations');
 is($node->safe_psql('trap', q{
@@ -580,9 +603,11 @@ ok($covered{$_}, "a call of $_ is in the test") for @ext_functions;
 my %ext = map { $_ => 1 } @ext_functions;
 ok($ext{$_}, "$_ (named by a call) is a function of the extension") for sort keys %covered;
 
-# The victim's two passes: public before pg_catalog, then the default path.
+# The victim's passes: public before pg_catalog, the default path (pg_catalog
+# implicitly first) and pg_catalog explicitly first (hijacked once in the audit).
 my %hits;
-for my $pass ([ 'public first', "SET search_path = public, pg_catalog;\n" ], [ 'default path', '' ])
+for my $pass ([ 'public first', "SET search_path = public, pg_catalog;\n" ], [ 'default path', '' ],
+	[ 'pg_catalog first', "SET search_path = pg_catalog, public;\n" ])
 {
 	my ($pname, $path) = @$pass;
 	for my $i (0 .. $#calls)
