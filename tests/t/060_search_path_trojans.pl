@@ -473,6 +473,11 @@ my @calls = (
 	  . "SELECT public.clv_drop_model('tmp'$T); "
 	  . 'SELECT n.name, n.last_version FROM public.clv_model_names n ORDER BY n.name' ],
 	[ [], "SELECT public.clv_drop_model('no_such_model'$T)", 1 ],
+	[ [ 'clv_prune_models(text,int4)' ],
+	  "SELECT m.version FROM public.clv_train('tmp_prune'$T, 'donations'$T, 'bgbb'$T, NULL$T) m; "
+	  . "SELECT m.version FROM public.clv_train('tmp_prune'$T, 'donations'$T, 'bgbb'$T, NULL$T) m; "
+	  . "SELECT public.clv_prune_models('tmp_prune'$T, 1$I); "
+	  . "SELECT m.version FROM public.clv_models m WHERE m.name OPERATOR(pg_catalog.=) 'tmp_prune'$T" ],
 	# predictions with inline params
 	[ [ 'clv_predict(jsonb,float8,float8,float8,float8,float8,float8,float8)' ],
 	  "SELECT c.customer_id, public.clv_predict($P, c.frequency, c.recency, c.t, c.monetary_value, 52$F, 0.01$F, 0.3$F) $CUST" ],
@@ -515,8 +520,9 @@ my @calls = (
 	[ [ 'clv_kmeans_label(float8,float8,float8)' ],
 	  "SELECT public.clv_kmeans_label(0.5$F, 1.5$F, 0$F), public.clv_kmeans_label('-1'$F, NULL$F, 1$F), public.clv_kmeans_label(NULL$F, 0.7$F, NULL$F)" ],
 	# simulation
-	[ [ 'clv_simulate(jsonb,int4,float8,int4)' ], "SELECT * FROM public.clv_simulate($P, 5$I, 52$F, 7$I)" ],
-	[ [ 'clv_simulate_transactions(jsonb,int4,timestamptz,float8,float8,text,int4)' ],
+	[ [ 'clv_simulate(jsonb,int4,float8,int4)', 'clv_simulate_rows(jsonb,int4,float8,int4)' ], "SELECT * FROM public.clv_simulate($P, 5$I, 52$F, 7$I)" ],
+	[ [ 'clv_simulate_transactions(jsonb,int4,timestamptz,float8,float8,text,int4)',
+		'clv_simulate_transactions_rows(jsonb,int4,timestamptz,float8,float8,text,int4)' ],
 	  "SELECT * FROM public.clv_simulate_transactions($P, 5$I, '2020-01-01'$TZ, 30$F, 52$F, 'week'$T, 7$I)" ],
 	# validation: table-name and query sources
 	[ [ 'clv_source_sql(text)' ], "SELECT public.clv_source_sql('cal'$T), public.clv_source_sql('SELECT 1'$T)" ],
