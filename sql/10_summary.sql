@@ -122,6 +122,22 @@ INSERT INTO summary_rules VALUES
   (2, '2020-02-15 10:00+00', 50);                                     -- acquired after the end: NULL
 SELECT cust, (clv_summary(at, amount, '2020-01-31', 'day')).* FROM summary_rules GROUP BY cust ORDER BY cust;
 
+-- A purchase day needs a net amount >= 0: a day whose refunds exceed its
+-- purchases is a net refund (not a purchase day, its money still in
+-- total_amount), so monetary_value is never negative; a $0 day is a
+-- purchase day (monetary_value 0, as BTYD's CDNOW summary has it).  The
+-- same holds in the holdout.
+CREATE TABLE summary_net (cust int, at timestamptz, amount float8);
+INSERT INTO summary_net VALUES
+  (3, '2020-01-02 10:00+00', 40),
+  (3, '2020-01-10 10:00+00', 10), (3, '2020-01-10 12:00+00', -15),  -- net -5: not a purchase
+  (3, '2020-01-20 10:00+00', 0),                                      -- $0: a purchase of 0
+  (4, '2020-01-02 10:00+00', 40),
+  (4, '2020-01-10 10:00+00', -15), (4, '2020-01-10 12:00+00', 10);  -- the same, rows reversed
+SELECT cust, (clv_summary(at, amount, '2020-01-31', 'day')).* FROM summary_net GROUP BY cust ORDER BY cust;
+SELECT cust, (clv_summary(at, amount, '2020-01-05', '2020-01-31', 'day')).* FROM summary_net GROUP BY cust ORDER BY cust;
+DROP TABLE summary_net;
+
 -- Days follow the session's time zone: 23:30 UTC is the next day in Berlin.
 SET TimeZone = 'Europe/Berlin';
 SELECT (clv_summary(at, amount, '2020-01-31', 'day')).first_purchase
@@ -200,6 +216,7 @@ SELECT (clv_summary_finalfn('v1 day 0 9223371331199999999 9223371331199999999 21
 SELECT (clv_summary_finalfn('v1 day 0 9223371331199999999 9223371331199999999 106751982 106751982 2 -2451545:1:1 106751982:1:1'::clv_summary_state)).*;
 -- sums of finite amounts that overflow float8 are 22003, not Infinity
 SELECT (clv_summary_finalfn('v1 day 0 86400000000 86400000000 1 1 2 0:1:1e308 1:1:1e308'::clv_summary_state)).total_amount;
-SELECT (clv_summary_finalfn('v1 day 0 86400000000 86400000000 1 1 3 -1:1:-1e308 0:1:1e308 1:1:1e308'::clv_summary_state)).monetary_value;
+-- (a refund day between the purchases keeps total_amount finite)
+SELECT (clv_summary_finalfn('v1 day 0 86400000000 86400000000 1 1 4 -3:1:1 -2:1:1e308 -1:0:-1e308 0:1:1e308'::clv_summary_state)).monetary_value;
 
 DROP TABLE summary_elog, summary_cbs, summary_cdnow, summary_grocery, summary_apparel, summary_rules;

@@ -69,7 +69,25 @@ typedef struct ClvFitOptions
 								 * convention) */
 	int			max_iterations;
 	double		tolerance;		/* gradient-norm tolerance */
+	bool		nonpositive_spend_error;	/* a repeat buyer with
+											 * monetary_value <= 0 is an
+											 * error instead of being left
+											 * out of the spend fit */
+	bool		verbose;		/* progress NOTICEs (not stored) */
+
+	/*
+	 * Progress of the optimiser, or NULL: called when a start begins and
+	 * ends and every CLV_FIT_PROGRESS_EVERY iterations in between, with the
+	 * minimised objective (-LL / N + penalty).  phase is "start", "bfgs",
+	 * "nelder-mead" or "end"; sample "subsample" or "full data".
+	 */
+	void		(*progress) (void *arg, int start, int nstarts,
+							 const char *phase, const char *sample,
+							 int iteration, double objective);
+	void	   *progress_arg;
 } ClvFitOptions;
+
+#define CLV_FIT_PROGRESS_EVERY 10
 
 #define CLV_FIT_DEFAULT_PENALIZER 0.0
 #define CLV_FIT_DEFAULT_MAX_ITERATIONS 1000

@@ -31,7 +31,8 @@
 
 #define CLV_VALID_TX_MODELS "bgnbd, pareto_nbd, mbgnbd, bgbb"
 #define CLV_VALID_SPEND_MODELS "gamma_gamma"
-#define CLV_VALID_FIT_OPTIONS "time_unit, penalizer, max_iterations, tolerance"
+#define CLV_VALID_FIT_OPTIONS "time_unit, penalizer, max_iterations, tolerance, nonpositive_spend, verbose"
+#define CLV_VALID_NONPOSITIVE_SPEND "exclude, error"
 
 PG_FUNCTION_INFO_V1(clv_fit_sql);
 
@@ -65,6 +66,10 @@ clv_parse_fit_options(Jsonb *options, ClvFitOptions *opt, ClvTimeUnit *unit)
 	opt->penalizer = CLV_FIT_DEFAULT_PENALIZER;
 	opt->max_iterations = CLV_FIT_DEFAULT_MAX_ITERATIONS;
 	opt->tolerance = CLV_FIT_DEFAULT_TOLERANCE;
+	opt->nonpositive_spend_error = false;
+	opt->verbose = false;
+	opt->progress = NULL;
+	opt->progress_arg = NULL;
 	*unit = CLV_UNIT_WEEK;
 	if (options == NULL)
 		return;
@@ -112,6 +117,26 @@ clv_parse_fit_options(Jsonb *options, ClvFitOptions *opt, ClvTimeUnit *unit)
 						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 						 errmsg("option tolerance must be > 0, not %g", opt->tolerance)));
 		}
+		else if (strcmp(key, "nonpositive_spend") == 0)
+		{
+			char	   *how = clv_jsonb_string(&v, "option nonpositive_spend");
+
+			if (strcmp(how, "exclude") != 0 && strcmp(how, "error") != 0)
+				ereport(ERROR,
+						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						 errmsg("unknown nonpositive_spend \"%s\"", how),
+						 errhint("Valid values are: %s.", CLV_VALID_NONPOSITIVE_SPEND)));
+			opt->nonpositive_spend_error = strcmp(how, "error") == 0;
+		}
+		else if (strcmp(key, "verbose") == 0)
+		{
+			if (v.type != jbvBool)
+				ereport(ERROR,
+						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						 errmsg("option verbose must be a boolean, not a %s",
+								clv_jsonb_type_name(&v))));
+			opt->verbose = v.val.boolean;
+		}
 		else
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -132,11 +157,34 @@ check_column(TupleDesc desc, const char *col, const char *source, const char *wh
 						 "rename columns with a SELECT ... AS if needed")));
 }
 
-#define BAD_VALUE(source, ...) \
+/*
+ * A bad value in a source names the value, the source (DETAIL) and, when
+ * the FROM-clause text of the source is known, the query that finds every
+ * offending row (HINT): one odd customer among millions must be findable.
+ */
+#define FIND_ROWS_HINT(from, where) \
+	((from) ? errhint("Find the rows with: SELECT * FROM %s s WHERE %s", (from), (where)) : 0)
+
+#define BAD_VALUE(source, from, where, ...) \
 	ereport(ERROR, \
 			(errcode(ERRCODE_INVALID_PARAMETER_VALUE), \
 			 errmsg(__VA_ARGS__), \
-			 (source) ? errdetail("In source \"%s\".", (source)) : 0))
+			 (source) ? errdetail("In source \"%s\".", (source)) : 0, \
+			 FIND_ROWS_HINT(from, where)))
+
+/* The condition on the non-finite ones of the named columns (a, b, c) */
+static char *
+nonfinite_where(const char *const *cols, const double *vals, int n)
+{
+	StringInfoData buf;
+
+	initStringInfo(&buf);
+	for (int i = 0; i < n; i++)
+		if (!isfinite(vals[i]))
+			appendStringInfo(&buf, "%ss.%s::float8 IN ('NaN', 'Infinity', '-Infinity')",
+							 buf.len > 0 ? " OR " : "", cols[i]);
+	return buf.data;
+}
 
 /*
  * Validates one customer's (frequency, recency, t) for a transaction model
@@ -147,20 +195,31 @@ check_column(TupleDesc desc, const char *col, const char *source, const char *wh
  */
 void
 clv_validate_customer(const ClvModelInfo *tx, double x, double rec, double T,
-					  const char *source)
+					  const char *source, const char *from)
 {
 	if (!isfinite(x) || !isfinite(rec) || !isfinite(T))
-		BAD_VALUE(source, "non-finite value: frequency %g, recency %g, t %g", x, rec, T);
+	{
+		static const char *const cols[] = {"frequency", "recency", "t"};
+		double		vals[] = {x, rec, T};
+
+		BAD_VALUE(source, from, from ? nonfinite_where(cols, vals, 3) : NULL,
+				  "non-finite value: frequency %g, recency %g, t %g", x, rec, T);
+	}
 	if (x < 0)
-		BAD_VALUE(source, "negative frequency %g", x);
+		BAD_VALUE(source, from, "s.frequency < 0", "negative frequency %g", x);
 	if (rec < 0)
-		BAD_VALUE(source, "negative recency %g", rec);
+		BAD_VALUE(source, from, "s.recency < 0", "negative recency %g", rec);
 	if (rec > T)
-		BAD_VALUE(source, "recency %g is greater than t %g", rec, T);
+		BAD_VALUE(source, from, "s.recency > s.t",
+				  "recency %g is greater than t %g", rec, T);
 	if (tx && tx->kind == CLV_MODEL_BGBB &&
 		(x != floor(x) || rec != floor(rec) || T != floor(T) || x > rec ||
 		 (x == 0 && rec != 0)))
-		BAD_VALUE(source, "bgbb needs whole numbers with frequency <= recency <= t (recency 0 when frequency is 0); got frequency %g, recency %g, t %g",
+		BAD_VALUE(source, from,
+				  "s.frequency <> floor(s.frequency) OR s.recency <> floor(s.recency) "
+				  "OR s.t <> floor(s.t) OR s.frequency > s.recency "
+				  "OR (s.frequency = 0 AND s.recency <> 0)",
+				  "bgbb needs whole numbers with frequency <= recency <= t (recency 0 when frequency is 0); got frequency %g, recency %g, t %g",
 				  x, rec, T);
 }
 
@@ -180,21 +239,38 @@ cmp_obs(const void *a, const void *b)
 	return 0;
 }
 
-/* Gamma-Gamma needs a positive, finite mean spend for every repeat buyer */
-static void
-validate_spend(const char *source, double x, bool m_null, double m)
+/*
+ * Gamma-Gamma needs a known, finite mean spend for every repeat buyer;
+ * returns false for one whose mean spend is not positive, which the fit
+ * leaves out (or, with "nonpositive_spend": "error", rejects).
+ */
+static bool
+validate_spend(const char *source, const char *from, double x, bool m_null,
+			   double m, bool nonpositive_error)
 {
 	if (!isfinite(x))
-		BAD_VALUE(source, "non-finite frequency %g", x);
+		BAD_VALUE(source, from, "s.frequency::float8 IN ('NaN', 'Infinity', '-Infinity')",
+				  "non-finite frequency %g", x);
 	if (x < 0)
-		BAD_VALUE(source, "negative frequency %g", x);
+		BAD_VALUE(source, from, "s.frequency < 0", "negative frequency %g", x);
 	if (x > 0 && m_null)
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 				 errmsg("monetary_value is NULL for a customer with frequency %g", x),
-				 errdetail("In source \"%s\".", source)));
-	if (x > 0 && (!isfinite(m) || m <= 0))
-		BAD_VALUE(source, "monetary_value %g must be positive and finite (frequency %g)", m, x);
+				 errdetail("In source \"%s\".", source),
+				 FIND_ROWS_HINT(from, "s.frequency > 0 AND s.monetary_value IS NULL")));
+	if (x > 0 && !isfinite(m))
+		BAD_VALUE(source, from,
+				  "s.frequency > 0 AND s.monetary_value::float8 IN ('NaN', 'Infinity', '-Infinity')",
+				  "monetary_value %g must be finite (frequency %g)", m, x);
+	if (x > 0 && m <= 0 && nonpositive_error)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("monetary_value %g must be positive (frequency %g)", m, x),
+				 errdetail("In source \"%s\"; with \"nonpositive_spend\": \"exclude\" (the default) the spend fit leaves such customers out.",
+						   source),
+				 FIND_ROWS_HINT(from, "s.frequency > 0 AND s.monetary_value <= 0")));
+	return !(x > 0 && m <= 0);
 }
 
 /*
@@ -209,7 +285,9 @@ typedef struct FitReceiver
 {
 	DestReceiver pub;
 	const char *source;
+	const char *from;			/* FROM-clause text of source, for hints */
 	const ClvModelInfo *tx_model;
+	bool		nonpositive_error;	/* "nonpositive_spend": "error" */
 	MemoryContext cxt;			/* where the arrays live */
 	ClvObs	   *obs;			/* part 0: (frequency, recency, t) */
 	ClvObs	   *sobs;			/* part 1: (frequency, mean spend) */
@@ -218,7 +296,8 @@ typedef struct FitReceiver
 				cap,
 				scap;
 	double		total,			/* customers (sum of weights) */
-				stotal;			/* repeat buyers for the spend model */
+				stotal,			/* repeat buyers for the spend model */
+				sexcluded;		/* repeat buyers left out: spend <= 0 */
 	uint64		nrows;
 } FitReceiver;
 
@@ -252,29 +331,38 @@ fit_receive_slot(TupleTableSlot *slot, DestReceiver *self)
 		v[c] = isnull[c] ? NAN :
 			(c == 0 ? DatumGetInt32(slot->tts_values[c]) : DatumGetFloat8(slot->tts_values[c]));
 	if (isnull[1] || (v[0] == 0 && (isnull[2] || isnull[3])))
+	{
+		const char *col = isnull[1] ? "frequency" : isnull[2] ? "recency" : "t";
+
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("NULL %s in source \"%s\"",
-						isnull[1] ? "frequency" : isnull[2] ? "recency" : "t",
-						source),
-				 errhint("Filter the rows out, e.g. WHERE frequency IS NOT NULL.")));
+				 errmsg("NULL %s in source \"%s\"", col, source),
+				 FIND_ROWS_HINT(r->from, psprintf("s.%s IS NULL", col))));
+	}
 	if (isnull[5] || !(v[5] > 0) || !isfinite(v[5]))
 		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("weight must be positive and finite, not %g", v[5])));
+				(errcode(isnull[5] ? ERRCODE_NULL_VALUE_NOT_ALLOWED : ERRCODE_INVALID_PARAMETER_VALUE),
+				 isnull[5] ? errmsg("NULL weight in source \"%s\"", source) :
+				 errmsg("weight must be positive and finite, not %g", v[5]),
+				 errdetail("In source \"%s\".", source),
+				 FIND_ROWS_HINT(r->from, "s.weight IS NULL OR NOT (s.weight::float8 > 0 AND s.weight::float8 < 'Infinity')")));
 	if (v[0] == 0)
 	{
-		clv_validate_customer(r->tx_model, v[1], v[2], v[3], source);
+		clv_validate_customer(r->tx_model, v[1], v[2], v[3], source, r->from);
 		r->obs = fit_grow(r->cxt, r->obs, r->nobs, &r->cap);
 		r->obs[r->nobs++] = (ClvObs) {v[1], v[2], v[3], v[5]};
 		r->total += v[5];
 	}
 	else
 	{
-		validate_spend(source, v[1], isnull[4], v[4]);
+		bool		usable = validate_spend(source, r->from, v[1], isnull[4], v[4],
+											r->nonpositive_error);
+
 		if (!r->tx_model)
 			r->total += v[5];
-		if (v[1] > 0)
+		if (!usable)
+			r->sexcluded += v[5];
+		else if (v[1] > 0)
 		{
 			r->sobs = fit_grow(r->cxt, r->sobs, r->nsobs, &r->scap);
 			r->sobs[r->nsobs++] = (ClvObs) {v[1], v[4], 0.0, v[5]};
@@ -311,6 +399,49 @@ fit_receive_noop(DestReceiver *self)
 {
 }
 
+/* Progress NOTICE of the optimiser ("verbose": true); arg is the model */
+static void
+fit_progress(void *arg, int start, int nstarts, const char *phase,
+			 const char *sample, int iteration, double objective)
+{
+	const ClvModelInfo *mi = arg;
+
+	ereport(NOTICE,
+			(errmsg("%s: start %d of %d (%s): %s, iteration %d, objective %.6g",
+					mi->name, start, nstarts, sample, phase, iteration, objective)));
+}
+
+/*
+ * Fits one model on its unique rows (what says which rows, for the
+ * NOTICEs of a verbose fit): 22000 with hint if the fit cannot be done.
+ */
+static void
+fit_one(const ClvModelInfo *mi, const ClvObs *obs, size_t nobs, double customers,
+		const char *what, const ClvFitOptions *opt, ClvFitResult *res,
+		const char *hint)
+{
+	ClvFitOptions o = *opt;
+
+	if (opt->verbose)
+	{
+		ereport(NOTICE,
+				(errmsg("%s: fitting on %zu unique rows (%.0f %s)",
+						mi->name, nobs, customers, what)));
+		o.progress = fit_progress;
+		o.progress_arg = (void *) mi;
+	}
+	if (!clv_fit(mi->kind, obs, nobs, &o, res))
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_EXCEPTION),
+				 errmsg("could not fit %s: %s", mi->name, res->message),
+				 errhint("%s", hint)));
+	if (opt->verbose)
+		ereport(NOTICE,
+				(errmsg("%s: %s after %d iterations, log-likelihood %.6f",
+						mi->name, res->converged ? "converged" : "not converged",
+						res->iterations, res->loglik)));
+}
+
 /*
  * Reads source through one reducing statement into the unique-row arrays of
  * the transaction and spend models, fits them and fills out.
@@ -322,6 +453,7 @@ clv_fit_source(const char *source, const ClvModelInfo *tx_model,
 {
 	MemoryContext callercxt = CurrentMemoryContext;
 	StringInfoData q;
+	char	   *from_clause;
 	char	   *from;
 	bool		has_weight;
 	FitReceiver r;
@@ -352,7 +484,11 @@ clv_fit_source(const char *source, const ClvModelInfo *tx_model,
 	out->unit = unit;
 	out->options = *opt;
 
-	from = psprintf("%s clv_src", clv_source_from_clause(source, NULL));
+	from_clause = clv_source_from_clause(source, NULL);
+	from = psprintf("%s clv_src", from_clause);
+	if (opt->verbose)
+		ereport(NOTICE,
+				(errmsg("reading source \"%s\"", source)));
 
 	memset(&r, 0, sizeof(r));
 	r.pub.receiveSlot = fit_receive_slot;
@@ -361,6 +497,8 @@ clv_fit_source(const char *source, const ClvModelInfo *tx_model,
 	r.pub.rDestroy = fit_receive_noop;
 	r.pub.mydest = DestNone;
 	r.source = source;
+	r.from = from_clause;
+	r.nonpositive_error = opt->nonpositive_spend_error;
 	r.tx_model = tx_model;
 	r.cxt = callercxt;
 
@@ -448,11 +586,32 @@ clv_fit_source(const char *source, const ClvModelInfo *tx_model,
 
 	out->n_customers = (int64) r.total;
 	out->n_spend_customers = (int64) r.stotal;
+	out->n_spend_excluded = (int64) r.sexcluded;
 	out->n_unique = nobs;
+	if (opt->verbose)
+	{
+		StringInfoData msg;
+
+		initStringInfo(&msg);
+		appendStringInfo(&msg, "read %.0f customers", r.total);
+		if (tx_model)
+			appendStringInfo(&msg, ": %zu unique (frequency, recency, t) rows", nobs);
+		if (spend_model)
+			appendStringInfo(&msg, "%s %.0f repeat buyers in %zu unique (frequency, monetary_value) rows",
+							 tx_model ? "," : ":", r.stotal, nsobs);
+		ereport(NOTICE, (errmsg("%s", msg.data)));
+	}
 	if (spend_model && nsobs == 0 && !tx_model && r.total == 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("source \"%s\" is empty", source)));
+	if (spend_model && nsobs == 0 && r.sexcluded > 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("no repeat buyer in source \"%s\" has a positive monetary_value", source),
+				 errdetail("The %s spend model is fitted on customers with frequency > 0 and monetary_value > 0; %.0f have monetary_value <= 0.",
+						   spend_model->name, r.sexcluded),
+				 FIND_ROWS_HINT(from_clause, "s.frequency > 0 AND s.monetary_value <= 0")));
 	if (spend_model && nsobs == 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -460,23 +619,32 @@ clv_fit_source(const char *source, const ClvModelInfo *tx_model,
 				 errdetail("The %s spend model is fitted on customers with frequency > 0.",
 						   spend_model->name)));
 
+	/*
+	 * A $0 repeat purchase (a free item, a voucher) is real data, but the
+	 * Gamma-Gamma density is 0 at a mean spend of 0: those customers are
+	 * left out of the spend fit, and said so (their predictions are still
+	 * defined, see clv_expected_spend).
+	 */
+	if (spend_model && r.sexcluded > 0)
+		ereport(NOTICE,
+				(errmsg_plural("%s: left out %.0f repeat buyer with monetary_value <= 0 of %.0f",
+							   "%s: left out %.0f repeat buyers with monetary_value <= 0 of %.0f",
+							   (unsigned long) Min(r.sexcluded, (double) ULONG_MAX),
+							   spend_model->name, r.sexcluded, r.sexcluded + r.stotal),
+				 errdetail("The Gamma-Gamma spend model needs a positive mean spend; the diagnostics count them in n_spend_excluded. Option \"nonpositive_spend\": \"error\" rejects them instead."),
+				 FIND_ROWS_HINT(from_clause, "s.frequency > 0 AND s.monetary_value <= 0")));
+
 	out->converged = true;
 	if (tx_model)
 	{
-		if (!clv_fit(tx_model->kind, obs, nobs, opt, &out->tx))
-			ereport(ERROR,
-					(errcode(ERRCODE_DATA_EXCEPTION),
-					 errmsg("could not fit %s: %s", tx_model->name, out->tx.message),
-					 errhint("Check the data (time unit, outliers) or try a penalizer.")));
+		fit_one(tx_model, obs, nobs, r.total, "customers", opt, &out->tx,
+				"Check the data (time unit, outliers) or try a penalizer.");
 		out->converged &= out->tx.converged;
 	}
 	if (spend_model)
 	{
-		if (!clv_fit(spend_model->kind, sobs, nsobs, opt, &out->spend))
-			ereport(ERROR,
-					(errcode(ERRCODE_DATA_EXCEPTION),
-					 errmsg("could not fit %s: %s", spend_model->name, out->spend.message),
-					 errhint("Check monetary_value for outliers or try a penalizer.")));
+		fit_one(spend_model, sobs, nsobs, r.stotal, "repeat buyers", opt, &out->spend,
+				"Check monetary_value for outliers or try a penalizer.");
 		out->converged &= out->spend.converged;
 	}
 	if (obs)
@@ -596,6 +764,7 @@ clv_result_diagnostics_jsonb(const ClvTrainResult *res)
 	append_fit_diag(&buf, "spend", res->spend_model, &res->spend);
 	clv_json_num(&buf, "n_unique_rows", (double) res->n_unique);
 	clv_json_num(&buf, "n_spend_customers", (double) res->n_spend_customers);
+	clv_json_num(&buf, "n_spend_excluded", (double) res->n_spend_excluded);
 	appendStringInfoChar(&buf, '}');
 	return clv_json_finish(&buf);
 }
@@ -611,6 +780,8 @@ clv_result_options_jsonb(const ClvTrainResult *res)
 	clv_json_num(&buf, "penalizer", res->options.penalizer);
 	clv_json_num(&buf, "max_iterations", res->options.max_iterations);
 	clv_json_num(&buf, "tolerance", res->options.tolerance);
+	clv_json_str(&buf, "nonpositive_spend",
+				 res->options.nonpositive_spend_error ? "error" : "exclude");
 	appendStringInfoChar(&buf, '}');
 	return clv_json_finish(&buf);
 }

@@ -25,6 +25,8 @@ typedef struct ClvTrainResult
 	ClvFitResult spend;			/* valid when spend_model != NULL */
 	int64		n_customers;	/* rows of the source (sum of weights) */
 	int64		n_spend_customers;	/* repeat buyers used by the spend model */
+	int64		n_spend_excluded;	/* repeat buyers left out of it:
+									 * monetary_value <= 0 */
 	int64		n_unique;		/* unique (frequency, recency, t) rows */
 	ClvTimeUnit unit;
 	ClvFitOptions options;
@@ -41,10 +43,13 @@ extern const ClvModelInfo *clv_lookup_model(const char *name, bool want_spend);
 /*
  * Validates one customer's frequency, recency, t for transaction model tx
  * (may be NULL): 22023 naming the values (non-finite, negative, recency > t,
- * BG/BB not whole or inconsistent).  source, if not NULL, goes in the DETAIL.
+ * BG/BB not whole or inconsistent).  source, if not NULL, goes in the DETAIL;
+ * from, the FROM-clause text of the source, if not NULL, gives a HINT with
+ * the query that finds the offending rows.
  */
 extern void clv_validate_customer(const ClvModelInfo *tx, double x, double rec,
-								  double T, const char *source);
+								  double T, const char *source,
+								  const char *from);
 
 /*
  * Parses the options jsonb (time_unit, penalizer, max_iterations,

@@ -47,6 +47,9 @@ typedef struct FitProblem
 	double		wsum;			/* total weight, scales the objective */
 	double		penalizer;
 	int			nevals;			/* likelihood passes, for diagnostics */
+	int			start;			/* for progress reports: which start */
+	int			nstarts;
+	const char *sample;			/* "subsample" or "full data" */
 } FitProblem;
 
 /*
@@ -170,6 +173,31 @@ clv_fit_starts(ClvModelKind kind, const ClvObs *obs, size_t nobs,
 	return n;
 }
 
+/* Hands one progress event to the caller's callback, if there is one */
+static void
+report(FitProblem *fp, const ClvFitOptions *opt, const char *phase,
+	   int iteration, double objective)
+{
+	if (opt->progress)
+		opt->progress(opt->progress_arg, fp->start + 1, fp->nstarts, phase,
+					  fp->sample, iteration, objective);
+}
+
+/*
+ * The objective at a start, for its progress report: not counted in the
+ * evaluations, so that verbose and quiet fits report the same diagnostics.
+ */
+static void
+report_start(FitProblem *fp, const ClvFitOptions *opt, const gsl_vector *x)
+{
+	int			nevals = fp->nevals;
+
+	if (!opt->progress)
+		return;
+	report(fp, opt, "start", 0, fit_objective(x, fp, NULL));
+	fp->nevals = nevals;
+}
+
 static double
 grad_norm(const gsl_vector *v, FitProblem *fp)
 {
@@ -225,6 +253,8 @@ minimise_run(FitProblem *fp, gsl_vector *x, const ClvFitOptions *opt,
 				status = gsl_multimin_fdfminimizer_iterate(ws->s);
 				if (status != GSL_SUCCESS)
 					break;
+				if (iter % CLV_FIT_PROGRESS_EVERY == 0)
+					report(fp, opt, "bfgs", iter, ws->s->f);
 				if (gsl_multimin_test_gradient(ws->s->gradient, opt->tolerance) == GSL_SUCCESS)
 				{
 					conv = true;
@@ -268,6 +298,8 @@ minimise_run(FitProblem *fp, gsl_vector *x, const ClvFitOptions *opt,
 				if (gsl_multimin_fminimizer_iterate(ws->nm) != GSL_SUCCESS)
 					break;
 				moved = true;
+				if (iter % CLV_FIT_PROGRESS_EVERY == 0)
+					report(fp, opt, "nelder-mead", iter, ws->nm->fval);
 				if (gsl_multimin_test_size(gsl_multimin_fminimizer_size(ws->nm), 1e-8) == GSL_SUCCESS)
 					break;
 			}
@@ -512,6 +544,9 @@ clv_fit(ClvModelKind kind, const ClvObs *obs, size_t nobs,
 	fp.np = mi->nparams;
 	fp.penalizer = opt->penalizer;
 	fp.nevals = 0;
+	fp.start = 0;
+	fp.nstarts = 0;
+	fp.sample = "full data";
 	fp.wsum = 0;
 	for (size_t i = 0; i < nobs; i++)
 		fp.wsum += obs[i].w;
@@ -521,6 +556,7 @@ clv_fit(ClvModelKind kind, const ClvObs *obs, size_t nobs,
 		return false;
 	}
 	nstarts = clv_fit_starts(kind, obs, nobs, starts, CLV_MAX_STARTS);
+	fp.nstarts = nstarts;
 
 	/* rows are ordered by frequency and t: every k-th row spans them all */
 	if (nobs >= CLV_SUBSAMPLE_MIN)
@@ -535,6 +571,7 @@ clv_fit(ClvModelKind kind, const ClvObs *obs, size_t nobs,
 		sub_fp.obs = sub;
 		sub_fp.nobs = nsub;
 		sub_fp.wsum = 0;
+		sub_fp.sample = "subsample";
 		for (size_t i = 0; i < nsub; i++)
 			sub_fp.wsum += sub[i].w;
 	}
@@ -555,13 +592,16 @@ clv_fit(ClvModelKind kind, const ClvObs *obs, size_t nobs,
 		{
 			bool		conv = false;
 			double		f;
+			int			start_iter = total_iter;
 
+			fp.start = sub_fp.start = k < nstarts ? k : best_start;
 			if (k == nstarts)
 			{
 				if (!sub || best_start < 0)
 					break;
 				for (int i = 0; i < fp.np; i++)
 					gsl_vector_set(x, i, best[i]);
+				report_start(&fp, opt, x);
 				total_iter += minimise(&fp, x, opt, &conv);
 				if (conv)
 					total_iter += refine(&fp, x, opt);
@@ -570,6 +610,7 @@ clv_fit(ClvModelKind kind, const ClvObs *obs, size_t nobs,
 			{
 				for (int i = 0; i < fp.np; i++)
 					gsl_vector_set(x, i, log(starts[k][i]));
+				report_start(sub ? &sub_fp : &fp, opt, x);
 				if (sub)
 				{
 					double		h[CLV_MAX_PARAMS * CLV_MAX_PARAMS],
@@ -590,6 +631,8 @@ clv_fit(ClvModelKind kind, const ClvObs *obs, size_t nobs,
 				}
 			}
 			f = fit_objective(x, &fp, NULL);
+			report(&fp, opt, conv ? "end, converged" : "end, not converged",
+				   total_iter - start_iter, f);
 			if (isfinite(f) && (f < best_f || (conv && !best_conv)))
 			{
 				best_f = f;

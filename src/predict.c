@@ -270,7 +270,7 @@ arg_customer(FunctionCallInfo fcinfo, const ClvModelInfo *tx, double *c)
 	c[0] = PG_GETARG_FLOAT8(1);
 	c[1] = PG_GETARG_FLOAT8(2);
 	c[2] = PG_GETARG_FLOAT8(3);
-	clv_validate_customer(tx, c[0], c[1], c[2], NULL);
+	clv_validate_customer(tx, c[0], c[1], c[2], NULL, NULL);
 	check_bgbb_periods(tx, c[2], "t");
 }
 
@@ -312,16 +312,27 @@ checked(double v, const char *what, const ClvModelInfo *mi, const double *c, dou
 /*
  * Expected spend per purchase: the Gamma-Gamma conditional mean, the
  * population mean when there is no repeat purchase or no spend known.
+ * The conditional mean (gamma + x m) p / (p x + q - 1) is finite at m = 0
+ * (repeat purchases of $0 shrink the estimate towards 0, but the prior
+ * keeps it positive), so a $0 customer gets a prediction.  A negative mean
+ * spend has no meaning in the model (it could make the estimate negative):
+ * clv_summary never produces one, and one from elsewhere is an error.
  */
 static double
 spend_of(const ClvModelSpec *spec, double x, bool m_null, double m)
 {
 	double		v;
 
-	if (!m_null && x > 0 && !(isfinite(m) && m > 0))
+	if (!m_null && x > 0 && !isfinite(m))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("monetary_value must be positive and finite, not %g", m)));
+				 errmsg("monetary_value must be finite, not %g", m)));
+	if (!m_null && x > 0 && m < 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("monetary_value must not be negative, not %g", m),
+				 errdetail("Gamma-Gamma models the mean spend per purchase, which is at least 0."),
+				 errhint("clv_summary never gives a negative monetary_value (a day whose refunds exceed its purchases is not a purchase day); for another summary, pass NULL (the population mean) or greatest(monetary_value, 0).")));
 	if (x < 0 || !isfinite(x))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),

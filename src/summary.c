@@ -205,6 +205,21 @@ clv_summary_merge(ClvSummaryState *into, const ClvSummaryState *from)
 }
 
 /*
+ * A day counts as a purchase day when it holds a purchase (an amount >= 0
+ * or NULL) and its net amount is not negative: a day whose refunds exceed
+ * its purchases is a net refund, like a day of refunds only.  So
+ * monetary_value, a mean of purchase days, is never negative, and no
+ * summary row can make a spend prediction fail.  A $0 day stays a purchase
+ * day (BTYD's CDNOW summary counts them).  Decided here, on the merged day,
+ * so that the order of rows and partial states does not matter.
+ */
+static inline bool
+clv_is_purchase_day(const ClvDay *d)
+{
+	return d->purchase && d->amount >= 0.0;
+}
+
+/*
  * The summary fields of a compacted state (see clv_summary_compact; the
  * state is read, never written).  Calibration covers days up to cal_end_day
  * (equal to obs_end_day without a split), the holdout the days after it.
@@ -235,7 +250,7 @@ clv_summary_compute(const ClvSummaryState *state, ClvSummaryResult *r)
 		if (d->day <= state->cal_end_day)
 		{
 			r->total_amount += d->amount;
-			if (!d->purchase)
+			if (!clv_is_purchase_day(d))
 				continue;
 			if (!have_first)
 			{
@@ -247,7 +262,7 @@ clv_summary_compute(const ClvSummaryState *state, ClvSummaryResult *r)
 			r->last_purchase = d->day;
 			r->n_purchases++;
 		}
-		else if (holdout && d->purchase)
+		else if (holdout && clv_is_purchase_day(d))
 		{
 			holdout_n++;
 			holdout_sum += d->amount;

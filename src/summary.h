@@ -27,7 +27,8 @@ typedef struct ClvDay
 {
 	DateADT		day;
 	int32		purchase;		/* 1 if any row of the day is a purchase, 0 if
-								 * the day holds refunds only */
+								 * the day holds refunds only (a purchase
+								 * day also needs a net amount >= 0) */
 	float8		amount;			/* net money of the day */
 } ClvDay;
 

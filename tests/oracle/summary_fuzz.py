@@ -32,7 +32,8 @@ def oracle(rows, cal_end, obs_end, unit, holdout):
             continue
         money, purchase = days.get(d, (0.0, False))
         days[d] = (money + (amount or 0.0), purchase or amount is None or amount >= 0)
-    cal = sorted(d for d, (m, p) in days.items() if p and d <= cal_end)
+    # a purchase day holds a purchase and has a net amount >= 0
+    cal = sorted(d for d, (m, p) in days.items() if p and m >= 0 and d <= cal_end)
     if not cal:
         return None
     first, last = cal[0], cal[-1]
@@ -50,7 +51,7 @@ def oracle(rows, cal_end, obs_end, unit, holdout):
         "days_since_last": (cal_end - last).days,
     }
     if holdout:
-        hold = [d for d, (m, p) in days.items() if p and cal_end < d <= obs_end]
+        hold = [d for d, (m, p) in days.items() if p and m >= 0 and cal_end < d <= obs_end]
         r["frequency_holdout"] = len(hold)
         r["monetary_holdout"] = (sum(days[d][0] for d in hold) / len(hold)) if hold else None
         r["duration_holdout"] = (obs_end - cal_end).days / u

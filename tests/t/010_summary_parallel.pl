@@ -63,7 +63,7 @@ is($node->safe_psql('postgres',
 is($node->safe_psql('postgres', q{
 	WITH days AS (
 		SELECT customer_id, (purchased_at AT TIME ZONE 'UTC')::date AS day, sum(amount) AS amount,
-		       bool_or(amount >= 0) AS purchase
+		       bool_or(amount >= 0) AND sum(amount) >= 0 AS purchase
 		FROM orders WHERE purchased_at < '2023-10-01' GROUP BY 1, 2),
 	plain AS (
 		SELECT customer_id, count(*) FILTER (WHERE purchase) - 1 AS frequency,
