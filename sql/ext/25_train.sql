@@ -14,7 +14,7 @@ AS 'MODULE_PATHNAME', 'clv_train'
 LANGUAGE C VOLATILE PARALLEL UNSAFE;
 
 COMMENT ON FUNCTION clv_train(text, text, text, text, jsonb) IS
-'fits a BTYD transaction model (bgnbd, pareto_nbd, mbgnbd, bgbb or NULL) and a spend model (gamma_gamma or NULL) on source (a table, view or SELECT with columns frequency, recency, t[, monetary_value]) and stores them as a new version of the named model in clv_models; options: time_unit, penalizer, max_iterations, tolerance';
+'fits a BTYD transaction model (bgnbd, pareto_nbd, mbgnbd, bgbb or NULL) and a spend model (gamma_gamma or NULL) on source (a table, view or SELECT with columns frequency, recency, t[, monetary_value]) and stores them as a new version of the named model in clv_models; options: time_unit, penalizer, max_iterations, tolerance, nonpositive_spend (exclude | error), verbose';
 
 -- The newest version of a model, or an error naming the model: 42704 when
 -- there is no such model, 42501 when it exists but is not readable.
