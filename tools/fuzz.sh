@@ -56,6 +56,7 @@ if [ "$fuzz_rc" -ne 0 ]; then failed=1; fi
 # tables and train, replace and drop models.
 clv_psql -d "$db" <<'SQL'
 CREATE ROLE clv_smith LOGIN;
+ALTER ROLE clv_smith SET statement_timeout = '1s';
 GRANT SELECT ON ALL TABLES IN SCHEMA public TO clv_smith;
 GRANT INSERT, UPDATE, DELETE ON clv_models TO clv_smith;
 SQL
@@ -79,6 +80,17 @@ fi
 if ! clv_psql -d "$db" -c 'SELECT 1' >/dev/null; then
 	clv_log "the server does not answer after sqlsmith"
 	failed=1
+else
+	# a query of sqlsmith's still running well past its 1 s statement_timeout
+	# ignores cancellation
+	sleep 3
+	stuck=$(clv_psql -d "$db" -At -c "SELECT pid || ': ' || left(query, 2000) FROM pg_stat_activity
+		WHERE usename = 'clv_smith' AND state = 'active' AND now() - query_start > interval '5 s'")
+	if [ -n "$stuck" ]; then
+		clv_log "sqlsmith queries still running long after statement_timeout = 1s:"
+		printf '%s\n' "$stuck"
+		failed=1
+	fi
 fi
 
 crashes=$(crashes_since "$smith_from")
