@@ -31,12 +31,30 @@ clv_build
 clv_stage
 clv_start_cluster
 log=$CLV_TMP/server.log
+# the SQLSTATE in every log line, to find internal errors (XX000)
+clv_psql -c "ALTER SYSTEM SET log_line_prefix = '%m [%p] %e '" -c 'SELECT pg_reload_conf()' >/dev/null
 failed=0
 
 # Lines of the server log after byte offset $1 that report a crash.
 crashes_since() {
 	tail -c +"$(($1 + 1))" "$log" |
-		grep -E 'LOG: .*\(PID [0-9]+\) was terminated by signal|\] PANIC:|^TRAP:|Failed process was running' || true
+		grep -E 'LOG: .*\(PID [0-9]+\) was terminated by signal|\] ([0-9A-Z]{5} )?PANIC:|^TRAP:|Failed process was running' || true
+}
+
+# Internal errors (SQLSTATE class XX) after byte offset $1 in statements
+# that call a clv function, with the statement.
+internal_errors_since() {
+	tail -c +"$(($1 + 1))" "$log" | awk '
+		function flush() {
+			if (stmt ~ /clv_[a-z_]+\(/) print err "\n    " substr(stmt, 1, 600)
+			err = ""; stmt = ""; instmt = 0
+		}
+		/^[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9] / && instmt { flush() }
+		/\] XX[0-9A-Z][0-9A-Z][0-9A-Z] ERROR:/ { err = $0; next }
+		/\] [0-9A-Z][0-9A-Z][0-9A-Z][0-9A-Z][0-9A-Z] ERROR:/ { err = ""; next }
+		err != "" && /\] [0-9A-Z][0-9A-Z][0-9A-Z][0-9A-Z][0-9A-Z] STATEMENT:/ { instmt = 1; stmt = $0; next }
+		instmt { stmt = stmt " " $0 }
+		END { if (instmt) flush() }'
 }
 
 clv_log "fuzz test: $calls calls, seed $seed (replay with CLV_FUZZ_SEED=$seed CLV_FUZZ_CALLS=$calls)"
@@ -93,6 +111,13 @@ else
 	fi
 fi
 
+internal=$(internal_errors_since "$smith_from")
+if [ -n "$internal" ]; then
+	# reported, not failed: sqlsmith's random SQL also reaches PostgreSQL's
+	# own internal errors, in statements that merely mention clv
+	clv_log "internal errors (XX) during sqlsmith in statements that call clv functions:"
+	printf '%s\n' "$internal" | head -40
+fi
 crashes=$(crashes_since "$smith_from")
 if [ -n "$crashes" ]; then
 	clv_log "server crashes during sqlsmith:"

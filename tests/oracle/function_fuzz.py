@@ -149,6 +149,10 @@ SOURCE_KINDS = {
               "SELECT * FROM fz_customers) AS s; SELECT pg_sleep(2) FROM (SELECT 1",
               "SELECT * FROM fz_customers) AS s; SET statement_timeout = 0; SELECT 1 FROM (SELECT 1",
               "SELECT * FROM fz_customers) AS s; DELETE FROM fz_customers; SELECT 1 FROM (SELECT 1",
+              "SELECT frequency, monetary_value FROM fz_customers) AS x GROUP BY frequency, monetary_value; "
+              "SELECT 1 AS frequency, 5 AS monetary_value FROM (SELECT 1",
+              "SELECT frequency, recency, t FROM fz_customers) AS x GROUP BY frequency, recency, t; "
+              "SELECT 1 AS frequency, 1 AS recency, 2 AS t FROM (SELECT 1",
               "fz_customers; DROP TABLE fz_customers", "(SELECT 1) x; DROP TABLE fz_customers; --"],
     # statements that write
     "dml": ["DELETE FROM fz_customers RETURNING *", "INSERT INTO fz_customers (customer_id) VALUES (0) RETURNING *",
@@ -583,7 +587,7 @@ class ServerLog:
     logs to $PGHOST/server.log; CLV_SERVER_LOG overrides)."""
 
     # postmaster's report of a crashed backend, a PANIC, a failed assertion
-    PATTERN = re.compile(r"LOG:.*\(PID \d+\) was terminated by signal|\] PANIC:|^TRAP:")
+    PATTERN = re.compile(r"LOG:.*\(PID \d+\) was terminated by signal|\] (?:[0-9A-Z]{5} )?PANIC:|^TRAP:")
 
     def __init__(self):
         path = os.environ.get("CLV_SERVER_LOG") or os.path.join(os.environ.get("PGHOST", "/nonexistent"),
