@@ -334,7 +334,7 @@ def mutate_bytes(data, rnd):
 # ---------------------------------------------------------------------------
 
 def typical_float(rnd, name):
-    if name in ("frequency",):
+    if name == "frequency":
         return float(rnd.randint(0, 30))
     if name in ("recency", "t"):
         return rnd.uniform(0, 60)
