@@ -36,11 +36,13 @@ $(DATA_built): $(SQL_PARTS) Makefile
 
 # Developer entry points; the README's two commands call the scripts directly
 # so that they also work on a machine where make is not yet installed.
-.PHONY: demo test bench report
+.PHONY: demo test fuzz bench report
 demo:
 	bash tools/demo.sh
 test:
 	bash tools/test.sh
+fuzz:
+	bash tools/fuzz.sh
 bench:
 	bash tools/bench.sh
 report:
