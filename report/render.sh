@@ -152,8 +152,13 @@ if [ -z "$HORIZON" ]; then
 	case "$VUNIT" in day) HORIZON=182 ;; week) HORIZON=26 ;; month) HORIZON=6 ;; year) HORIZON=0.5 ;; esac
 fi
 RATE=$(q -c "SELECT (1 + $DISCOUNT::float8) ^ ($VDPU / 365.25) - 1")
+DISCOUNT_TEXT=$(q -c "SELECT format('%s%% a year (%s per %s)', round(100 * $DISCOUNT::numeric, 2)::float8,
+		round(($RATE)::numeric, 6)::float8, $(lit "$VUNIT"))")
 HORIZON_TEXT="$HORIZON ${VUNIT}s"
 VALUE_OK=yes
+TOP=""
+PERIOD_END="the end of the calibration period"
+[ "$HOLDOUT" = yes ] || PERIOD_END="the end of the summary's period"
 [ -n "${SM[$VMODEL]}" ] || { VALUE_OK=no; skip "The CLV charts need a spend model: \"$VMODEL\" has none (clv_train with 'gamma_gamma')."; }
 MONEY=${CURRENCY:-money}
 
@@ -422,7 +427,7 @@ if [ -f "$OUT/p_alive_customers.csv" ]; then
 	n=${#MODELS[@]}
 	[ "$n" -le 3 ] || n=3
 	{
-		echo "set multiplot layout 1,$n title $(gq "$TITLE: P(alive) of each customer at the end of the calibration period")"
+		echo "set multiplot layout 1,$n title $(gq "$TITLE: P(alive) of each customer at $PERIOD_END")"
 		echo "set xlabel 'days since the last purchase'; set ylabel 'P(alive)'; set yrange [-0.02:1.02]; set grid"
 		echo "set key outside bottom center horizontal title 'repeat purchases in the calibration period:'"
 		echo "set palette defined (0 '#fde725', 1 '#5ec962', 2 '#21918c', 3 '#3b528b', 4 '#440154'); unset colorbox"
@@ -552,7 +557,7 @@ img{max-width:100%}figure{margin:2em 0}figcaption{color:#555;font-size:.95em}
 <h1>clv report: $(html "$TITLE")</h1>
 <p>$N_CUST customers in <code>$(html "$SOURCE")</code>, time unit: $MUNIT$([ -z "$CAL_END" ] || echo ", calibration to $CAL_END")$([ "$HOLDOUT" = no ] || echo ", holdout to $OBS_END").
 Models: $(html "$MODEL_LIST"); forward-looking CLV: $(html "$VMODEL") on <code>$(html "$VSOURCE")</code>
-($VN_CUST customers), next $HORIZON_TEXT, discounted $DISCOUNT a year.
+($VN_CUST customers), next $HORIZON_TEXT, discounted $DISCOUNT_TEXT.
 Generated $(date -u '+%Y-%m-%d %H:%M UTC') by <code>tools/report.sh</code>.</p>
 <h2>Fitted models (clv_models)</h2>
 <table><tr><th>name</th><th>version</th><th>models</th><th>parameters</th><th>log-likelihood (purchases)</th><th>customers</th><th>converged</th></tr>
@@ -578,13 +583,13 @@ expectation; n = customers per group.$([ -z "$BGNBD_NOTE" ] || echo " BG/NBD's f
 	figure gains.png "Holdout gains: the customers split into ten equal groups by their predicted holdout purchases
 (and, on the right, predicted holdout revenue: expected purchases × expected spend), the prediction summed against
 what they actually bought. A good ranking puts most of the actual purchases into the first deciles."
-	figure p_alive_customers.png "clv_p_alive for every customer of <code>$(html "$SOURCE")</code> at the end of the
-calibration period, against the days since their last purchase, coloured by repeat purchases.
-$([ -z "$BGNBD_NOTE" ] || echo "Under BG/NBD the customers without a repeat purchase (yellow) sit at P(alive) = 1 whatever the days since their only purchase; MBG/NBD and Pareto/NBD let them drop out.")"
+	figure p_alive_customers.png "clv_p_alive for every customer of <code>$(html "$SOURCE")</code> at $PERIOD_END,
+against the days since their last purchase, coloured by repeat purchases.
+$([ -z "$BGNBD_NOTE" ] || echo "Under BG/NBD the customers without a repeat purchase (orange) sit at P(alive) = 1 whatever the days since their only purchase; MBG/NBD and Pareto/NBD let them drop out.")"
 	figure p_alive.png "clv_p_alive_matrix: P(alive) of a hypothetical customer acquired $T_MAX $UNITS before the
 calibration end, by frequency and recency (the frequency-0 row is constant: such customers have recency 0$([ "${TM[$MODEL]}" != bgnbd ] || echo "; under BG/NBD it is 1").)"
 	figure clv.png "clv_predict: CLV over the next $HORIZON_TEXT for every customer of <code>$(html "$VSOURCE")</code>,
-margin 1 (revenue), discounted $DISCOUNT a year ($RATE per $VUNIT)."
+margin 1 (revenue), discounted $DISCOUNT_TEXT."
 	figure concentration.png "Value concentration (a Lorenz curve): customers ranked by predicted CLV, most valuable first;
 the curve is the share of the total predicted CLV held by the top x % of customers ($TOP). The dashed curve ranks them by
 their past revenue instead; the diagonal is every customer worth the same."
@@ -594,7 +599,7 @@ total predicted CLV, with its mean CLV per customer ($MONEY)."
 	figure clv_kmeans.png "Predicted CLV by K-Means segment: clv_cluster assigns each customer of
 <code>$(html "$VSOURCE")</code> to a segment of <code>$(html "$SEGMENTS")</code>, named by clv_kmeans_profile; bars as
 above."
-	figure kmeans.png "clv_cluster: every customer's segment (named by clv_kmeans_profile, customers in brackets), days since
+	figure kmeans.png "clv_cluster: every customer's segment (named by clv_kmeans_profile, with its number of customers), days since
 the last purchase against total spend; point size grows with the number of purchases."
 	for s in "${SKIPPED[@]}"; do echo "<p><em>Not drawn: $(html "$s")</em></p>"; done
 	echo '</body></html>'

@@ -15,6 +15,7 @@ import os
 import re
 import struct
 import subprocess
+import sys
 import tempfile
 import zlib
 
@@ -103,7 +104,8 @@ def rows(out, name):
 
 def run(cmd, what, env=None):
     r = subprocess.run(cmd, cwd=clvtap.ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    ok(r.returncode == 0, f"{what} exits 0", r.stdout[-3000:])
+    if not ok(r.returncode == 0, f"{what} exits 0", r.stdout[-3000:]):
+        sys.stderr.write(r.stdout[-3000:])  # prove shows stderr, not the TAP diagnostics
     return r.stdout
 
 
@@ -167,6 +169,9 @@ def main():
     env = dict(os.environ)
     for k in ("PGHOST", "PGPORT", "PGDATABASE"):
         env.pop(k, None)
+    # the suite's staged pg_config is first on PATH and would point the nested
+    # staging's `make install` at the suite's own private prefix
+    env["PG_CONFIG"] = "/usr/lib/postgresql/15/bin/pg_config"
     run(["make", "-s", "report-apparel", f"OUT={out}"], "make report-apparel", env)
     check_charts(out, "apparel (--load)")
     labels = [r[1] for r in rows(out, "kmeans_labels.csv")]
