@@ -502,14 +502,14 @@ GP
 			label=${label#\"}
 			label=${label%\"}
 			[ -z "$plot" ] || plot+=", "
-			plot+="'$D/kmeans.csv' using (\$4 == $cluster ? \$1 : 1/0):2:(0.3 + (\$3 > 20 ? 20 : \$3) * 0.06) with points pt 7 ps variable lc rgb '${COLORS[$((i % 8))]/#/#40}' title $(gq "$label: $size")"
+			c=${COLORS[$((i % 8))]}
+			plot+="'$D/kmeans.csv' using (\$4 == $cluster ? \$1 : 1/0):2:(0.3 + (\$3 > 20 ? 20 : \$3) * 0.06) with points pt 7 ps variable lc rgb '#40${c#\#}' title $(gq "$label: $size")"
 			i=$((i + 1))
 		done <"$OUT/kmeans_labels.csv"
-		gp kmeans.png <<GP
-set title $(gq "$TITLE: K-Means segments ($SEGMENTS), named by clv_kmeans_profile")
+		gp kmeans.png 900 620 <<GP
+set title $(gq "$TITLE: K-Means segments ($SEGMENTS) by recency and spend")
 set xlabel 'days since the last purchase'; set ylabel $(gq "total spend ($MONEY, log scale)")
-set logscale y; set grid; set key outside right top box title 'segment: customers'
-set label 'point size ~ purchases' at graph 1.02, graph 0.05 left
+set logscale y; set grid; set key outside bottom center horizontal maxrows 2 title 'segment: customers (point size ~ purchases)'
 plot $plot
 GP
 	fi

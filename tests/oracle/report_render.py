@@ -97,6 +97,14 @@ def check_charts(out, what):
            f"{what}: {name} has data drawn ({coloured} coloured pixels, {os.path.getsize(path)} bytes)")
 
 
+def colours(path):
+    """Distinct saturated colours (quantized to 32 levels) covering 50 pixels or more."""
+    px = png_pixels(path)
+    sat = px[(px.max(axis=2) - px.min(axis=2)) > 60] // 32
+    _, counts = numpy.unique(sat, axis=0, return_counts=True)
+    return int((counts >= 50).sum())
+
+
 def rows(out, name):
     with open(os.path.join(out, name)) as f:
         return list(csv.reader(f))
@@ -176,6 +184,8 @@ def main():
     check_charts(out, "apparel (--load)")
     labels = [r[1] for r in rows(out, "kmeans_labels.csv")]
     ok(len(labels) == 4 and all(LABEL.match(x) for x in labels), "apparel: segments named by profile", labels)
+    n = colours(os.path.join(out, "kmeans.png"))
+    ok(n >= 4, f"apparel: the four segments of the scatter have their own colours ({n})")
     cal = rows(out, "calibration.csv")
     ok(len(cal) == 8 and len(cal[0]) == 7, "apparel: calibration vs holdout of three models in eight groups")
     # the issue's finding: BG/NBD over-predicts the one-time buyers, Pareto/NBD does not
