@@ -36,7 +36,9 @@ while [ $# -gt 0 ]; do
 	--out)
 		case "$2" in /*) RENDER+=(--out "$2") ;; *) RENDER+=(--out "$CALLER_DIR/$2") ;; esac ;;
 	--model) HAVE_MODEL=yes; RENDER+=("$1" "$2") ;;
-	*) RENDER+=("$1" "$2") ;;
+	--source | --compare | --transactions | --segments | --value-model | --value-source | --calibration-end | \
+		--observation-end | --horizon | --discount | --currency | --title) RENDER+=("$1" "$2") ;;
+	*) echo "tools/report.sh: unknown option $1 (see the comments at the top of tools/report.sh and report/render.sh)" >&2; exit 2 ;;
 	esac
 	shift 2
 done
