@@ -36,7 +36,7 @@ $(DATA_built): $(SQL_PARTS) Makefile
 
 # Developer entry points; the README's two commands call the scripts directly
 # so that they also work on a machine where make is not yet installed.
-.PHONY: demo test fuzz bench report
+.PHONY: demo test fuzz bench report report-apparel
 demo:
 	bash tools/demo.sh
 test:
@@ -45,5 +45,18 @@ fuzz:
 	bash tools/fuzz.sh
 bench:
 	bash tools/bench.sh
+# make report: the CDNOW sample; make report MODEL=... SOURCE=... with LOAD=file.sql
+# (a throwaway cluster) or DSN=conninfo (an existing database, read-only), and
+# optionally COMPARE, TRANSACTIONS, SEGMENTS, OUT (see tools/report.sh).
 report:
-	bash tools/report.sh
+	bash tools/report.sh $(if $(LOAD),--load '$(LOAD)') $(if $(DSN),--dsn '$(DSN)') \
+		$(if $(MODEL),--model '$(MODEL)') $(if $(SOURCE),--source '$(SOURCE)') \
+		$(if $(COMPARE),--compare '$(COMPARE)') $(if $(TRANSACTIONS),--transactions '$(TRANSACTIONS)') \
+		$(if $(SEGMENTS),--segments '$(SEGMENTS)') $(if $(OUT),--out '$(OUT)')
+# the CLVTools apparel data (report/apparel.sql) into report/out/apparel/
+report-apparel:
+	bash tools/report.sh --load report/apparel.sql --model apparel \
+		--compare apparel_mbgnbd --compare apparel_pnbd --source apparel_customers \
+		--transactions apparel_transactions --segments apparel_segments \
+		--value-model apparel_all --value-source apparel_customers_all \
+		--title 'CLVTools apparel' --out $(or $(OUT),report/out/apparel)

@@ -45,6 +45,10 @@ SELECT round(clv_expected_purchases('cdnow', 2, 30.428571, 38.857143, 39)::numer
 	   round(clv_expected_purchases('cdnow_pnbd', 2, 30.428571, 38.857143, 39)::numeric, 3) AS pareto_nbd,
 	   round(clv_p_alive('cdnow', 2, 30.428571, 38.857143)::numeric, 3) AS p_alive_bgnbd;
 
+\echo '   Note: under BG/NBD a customer without a repeat purchase (frequency 0) always has P(alive) = 1:'
+\echo '   BG/NBD lets customers drop out only right after a repeat purchase, however long ago they bought.'
+\echo '   Where many customers buy once, compare MBG/NBD (''mbgnbd'') and Pareto/NBD (''pareto_nbd'')'
+\echo '   on a holdout (demo/40_validation.sql; README "BG/NBD and one-time buyers").'
 \echo
 \echo '== Top 10 customers by 26-week CLV (BG/NBD + Gamma-Gamma; discount 10 %/year = 0.00183/week, revenue: margin 1) =='
 SELECT c.customer_id, c.frequency, round(c.recency::numeric, 1) AS recency, round(c.t::numeric, 1) AS t,

@@ -10,6 +10,9 @@
 SELECT bucket AS calibration_frequency, n_customers,
 	   round(mean_actual::numeric, 3) AS actual, round(mean_predicted::numeric, 3) AS predicted
 FROM clv_calibration_holdout('cdnow', 'cdnow_customers', 7);
+\echo '   The first row is the one-time buyers: BG/NBD gives all of them P(alive) = 1 (dropout only'
+\echo '   after a repeat purchase), so it over-predicts them where many have left (on the CLVTools apparel'
+\echo '   data 3x: make report-apparel); MBG/NBD and Pareto/NBD let them drop out.'
 
 \echo
 \echo '== Customer-level holdout accuracy (1,882 actual repeat purchases) =='
@@ -30,6 +33,7 @@ ORDER BY period;
 
 \echo
 \echo '== P(alive) by frequency and recency for a customer of 39 weeks (a heatmap as rows) =='
+\echo '   (the frequency-0 row is 1.00: BG/NBD takes every customer without a repeat purchase to be alive)'
 SELECT frequency,
 	   string_agg(to_char(value, '0.00'), ' ' ORDER BY recency) AS "recency 0, 3.9, 7.8, ... 39 weeks"
 FROM clv_p_alive_matrix('cdnow', 39, 8, 10)
