@@ -62,6 +62,24 @@ COMMENT ON FUNCTION clv_model_params(text) IS
 -- passes the caller's search_path on to a pinned "_with_path" function,
 -- which reads the source through clv_source_rows in that path.
 
+-- The error of every reader of a calibration/holdout summary (here and in
+-- 65_compare.sql) when the source lacks one of its fields.
+CREATE FUNCTION clv_holdout_field_missing(source text, message text)
+RETURNS void
+LANGUAGE plpgsql VOLATILE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	RAISE EXCEPTION 'source "%" lacks a calibration/holdout field: %', source, message
+		USING ERRCODE = 'undefined_column',
+			  HINT = 'The source needs frequency, recency, t, frequency_holdout and duration_holdout; '
+				  || 'build it with the 5-argument clv_summary(purchased_at, amount, calibration_end, observation_end, time_unit).';
+END
+$$;
+
+COMMENT ON FUNCTION clv_holdout_field_missing(text, text) IS
+'raises 42703 for a source without the calibration/holdout fields (message: the parser''s), with a HINT naming the 5-argument clv_summary';
+
 -- Shared by the holdout functions: the per-customer actual and predicted
 -- holdout purchases, with a HINT when the source lacks the holdout fields.
 CREATE FUNCTION clv_holdout_predictions_with_path(params jsonb, source text, caller_path text)
@@ -85,10 +103,7 @@ BEGIN
 EXCEPTION
 	WHEN undefined_column THEN
 		GET STACKED DIAGNOSTICS msg = MESSAGE_TEXT;
-		RAISE EXCEPTION 'source "%" lacks a calibration/holdout field: %', source, msg
-			USING ERRCODE = 'undefined_column',
-				  HINT = 'The source needs frequency, recency, t, frequency_holdout and duration_holdout; '
-					  || 'build it with the 5-argument clv_summary(purchased_at, amount, calibration_end, observation_end, time_unit).';
+		PERFORM @extschema@.clv_holdout_field_missing(source, msg);
 END
 $$;
 
