@@ -137,6 +137,10 @@ SELECT count(*) AS bad_models FROM clv_models WHERE name = 'train_bad';
 SELECT version FROM clv_train('train_norepeat', 'SELECT 0::float8 AS frequency, 0::float8 AS recency, t FROM train_cdnow', 'bgnbd', NULL);
 SELECT version FROM clv_train('train_norepeat', 'SELECT 0::float8 AS frequency, 0::float8 AS recency, t FROM train_cdnow', 'pareto_nbd', NULL);
 SELECT version, transaction_model, diagnostics->'flags' AS flags FROM clv_models WHERE name = 'train_norepeat' ORDER BY version;
+-- its BG/NBD (a = 1 where the fit stays at the start) still predicts
+SELECT (params->>'a')::float8 AS a, clv_expected_purchases(params, 0, 0, 38, 10) >= 0 AS finite,
+	   clv_expected_purchases_new(params, 10) >= 0 AS finite_new
+FROM clv_models WHERE name = 'train_norepeat' AND version = 1;
 
 -- Flags of good fits: the published BG/NBD has a = 0.79 < 1 (noted, no
 -- warning: finite horizons are fine); a Gamma-Gamma fit with q <= 1 (here

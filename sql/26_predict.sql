@@ -32,6 +32,29 @@ WHERE model = 'bgbb' ORDER BY x;
 SELECT round(clv_expected_purchases(params, 3, 5, 6, 5)::numeric, 4) AS e5
 FROM pred_params WHERE model = 'bgbb';
 
+-- BG/NBD and MBG/NBD at a = 1 exactly (clv_train stores it when nobody
+-- repeats): the formulas are 0/0 there, the finite a -> 1 limit is returned
+-- (was 22003).  Values from tests/oracle/bg_a_near_1.py's 90-digit oracle:
+-- BG/NBD 0.3363596570, 0.0543458258, 0.4098416351;
+-- MBG/NBD 0.3663315948, 0.0319242019, 0.3052428067.
+SELECT m,
+	   round(clv_expected_purchases(p, 2, 30, 38, 10)::numeric, 10) AS e_x2,
+	   round(clv_expected_purchases(p, 0, 0, 38, 10)::numeric, 10) AS e_x0,
+	   round(clv_expected_purchases_new(p, 10)::numeric, 10) AS e_new
+FROM (VALUES ('bgnbd', '{"r":0.24,"alpha":4.4,"a":1,"b":2.4}'::jsonb),
+			 ('mbgnbd', '{"transaction_model":"mbgnbd","r":0.24,"alpha":4.4,"a":1,"b":2.4}'::jsonb)) AS v(m, p)
+ORDER BY m;
+-- and continuously so: at a = 1 +- 1e-12 the values move by about 1e-13
+SELECT m, d,
+	   abs(clv_expected_purchases(jsonb_set(p, '{a}', to_jsonb(1 + d)), 2, 30, 38, 10) -
+		   clv_expected_purchases(p, 2, 30, 38, 10)) < 1e-11 AS e_x2,
+	   abs(clv_expected_purchases_new(jsonb_set(p, '{a}', to_jsonb(1 + d)), 10) -
+		   clv_expected_purchases_new(p, 10)) < 1e-11 AS e_new
+FROM (VALUES ('bgnbd', '{"r":0.24,"alpha":4.4,"a":1,"b":2.4}'::jsonb),
+			 ('mbgnbd', '{"transaction_model":"mbgnbd","r":0.24,"alpha":4.4,"a":1,"b":2.4}'::jsonb)) AS v(m, p),
+	 unnest(ARRAY[-1e-12, 1e-12]::float8[]) AS d
+ORDER BY m, d;
+
 -- P(X(t) = n) is a distribution whose mean is E[X(t)], for every model
 SELECT model,
 	   round(sum(clv_purchase_probability(params, n, 10))::numeric, 6) AS total,

@@ -193,3 +193,67 @@ clv_log_hyp2f1_a1(double a, double b, double z,
 		*d_z = (z > 0 ? s_tz / (z * sum) : 1.0 * e / (a + 1.0)) + (b - 1.0) / (1.0 - z);
 	return logf;
 }
+
+/*
+ * With F = 2F1(c-m, eps; c; z) = 1 + eps S, S = sum_{n>=1} z^n rho_n P_n,
+ * rho_n = (1+eps)_{n-1}/n!, P_n = (c-m)_n/(c)_n, and the binomial series
+ * (1 - (1-z)^eps)/eps = sum_{n>=1} z^n q_n, q_n = (1-eps)_{n-1}/n!,
+ *	 G = sum_{n>=1} z^n (q_n - rho_n P_n) - expm1(eps log(1-z)) S.
+ * The difference q_n - rho_n P_n = delta_n + rho_n D_n is carried by
+ * recurrences instead of being formed: delta_n = q_n - rho_n (O(eps)) and
+ * D_n = 1 - P_n (D_{n+1} = D_n + P_n m/(c+n), a sum of positive terms when
+ * c - m > 0).  At eps = 0 every term is positive, so nothing cancels; for
+ * small eps the only subtraction is of O(eps) terms.  The terms shrink like
+ * z^n/n, as those of the generic 2F1 series do.
+ */
+double
+clv_hyp2f1_eps_quotient(double c, double m, double eps, double z)
+{
+	double		zn = 1.0,
+				rho = 1.0,
+				q = 1.0,
+				delta = 0.0,
+				P,
+				D,
+				sum = 0.0,
+				s = 0.0,
+				res;
+	long		n;
+
+	if (!(c > 0) || !(m > 0) || !(eps > -1.0) || !(z >= 0 && z < 1) ||
+		!isfinite(c) || !isfinite(m) || !isfinite(eps))
+		return NAN;
+	if (z == 0)
+		return 0.0;
+	P = (c - m) / c;
+	D = m / c;
+	for (n = 1; n < CLV_SERIES_MAX_TERMS; n++)
+	{
+		double		term,
+					bound,
+					dn = (double) n;
+
+		if (n % CLV_SERIES_CHECK_EVERY == 0)
+			CLV_CHECK_INTERRUPTS();
+
+		zn *= z;
+		term = zn * (delta + rho * D);
+		sum += term;
+		s += zn * rho * P;
+		/* what is left is below bound / (1 - z): stop at 1e-16 of the sum */
+		bound = zn * (fabs(delta) + rho * (fabs(D) + fabs(P)));
+		if (bound == 0.0 || bound <= 1e-16 * (1.0 - z) * fabs(sum))
+			break;
+		delta = (dn * delta - eps * (q + rho)) / (dn + 1.0);
+		q *= (dn - eps) / (dn + 1.0);
+		rho *= (dn + eps) / (dn + 1.0);
+		D += P * m / (c + dn);
+		P *= (c - m + dn) / (c + dn);
+	}
+	if (n >= CLV_SERIES_MAX_TERMS)
+		return NAN;
+	res = sum - expm1(eps * log1p(-z)) * s;
+	if (!isfinite(res))
+		return NAN;
+	return res;
+}

@@ -63,4 +63,13 @@ extern double clv_log_hyp2f1(double a, double b, double c, double z, int *sign);
 extern double clv_log_hyp2f1_a1(double a, double b, double z,
 								double *d_a, double *d_b, double *d_z);
 
+/*
+ * G = [1 - (1-z)^eps 2F1(c-m, eps; c; z)] / eps for c > 0, eps > -1,
+ * 0 <= z < 1, and its limit at eps = 0, summed as one series whose terms do
+ * not cancel as eps -> 0 (the BG/NBD and MBG/NBD expectations near a = 1,
+ * eps = a - 1, m = r + x).  NaN when the series fails.
+ */
+extern double clv_hyp2f1_eps_quotient(double c, double m, double eps,
+									  double z);
+
 #endif							/* CLV_SPECFUN_H */
