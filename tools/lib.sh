@@ -16,7 +16,7 @@ PG_SYS_BIN=/usr/lib/postgresql/$PG_MAJOR/bin
 # Packages per purpose.  Build and run first; the test oracles (scipy,
 # scikit-learn) and the report (gnuplot) only where needed.
 CLV_PKGS_BUILD="make gcc libc6-dev postgresql-$PG_MAJOR postgresql-server-dev-$PG_MAJOR libgsl-dev"
-CLV_PKGS_TEST="libipc-run-perl perl postgresql-$PG_MAJOR-cron odbc-postgresql unixodbc python3-pyodbc python3 python3-numpy python3-scipy python3-sklearn python3-psycopg2 python3-pandas gnuplot-nox"
+CLV_PKGS_TEST="libipc-run-perl perl valgrind postgresql-$PG_MAJOR-cron odbc-postgresql unixodbc python3-pyodbc python3 python3-numpy python3-scipy python3-sklearn python3-psycopg2 python3-pandas gnuplot-nox"
 
 clv_log() { printf '==> %s\n' "$*" >&2; }
 
