@@ -12,6 +12,9 @@ set -euo pipefail
 CLV_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 PG_MAJOR=15
 PG_SYS_BIN=/usr/lib/postgresql/$PG_MAJOR/bin
+# Build against the system PostgreSQL even when a staged copy's bin/ is first
+# on PATH (as inside the test suite).
+export PG_CONFIG=${PG_CONFIG:-$PG_SYS_BIN/pg_config}
 
 # Packages per purpose.  Build and run first; the test oracles (scipy,
 # scikit-learn) and the report (gnuplot) only where needed.
