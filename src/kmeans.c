@@ -133,6 +133,59 @@ sqdist_pair(const double *p, const double *c, int d)
 }
 #endif
 
+/* State of the canonical sort: the row width, comparisons since a check. */
+typedef struct KMeansRowOrder
+{
+	int			d;
+	uint32		calls;
+} KMeansRowOrder;
+
+/*
+ * Lexicographic order of two rows by their values, -0 before +0 on a tie
+ * (the only two finite doubles that are equal without being the same bits),
+ * so rows that compare equal are byte-identical.  Checks for interrupts
+ * every 2^16 comparisons: pg's qsort_arg sorts in place and allocates
+ * nothing, so an error may leave it at any point.
+ */
+static int
+kmeans_row_cmp(const void *pa, const void *pb, void *arg)
+{
+	KMeansRowOrder *ord = arg;
+	const double *a = pa;
+	const double *b = pb;
+
+	if ((++ord->calls & 0xFFFF) == 0)
+		CHECK_FOR_INTERRUPTS();
+	for (int j = 0; j < ord->d; j++)
+	{
+		if (a[j] < b[j])
+			return -1;
+		if (a[j] > b[j])
+			return 1;
+		if (signbit(a[j]) != signbit(b[j]))
+			return signbit(a[j]) ? -1 : 1;
+	}
+	return 0;
+}
+
+/*
+ * Puts the rows of x (finite values) into one canonical order, ascending
+ * lexicographically.  Everything after it (scaling, seeding, Lloyd, the
+ * sums behind centroids and inertia, the silhouette sample) is a function
+ * of the array alone, so any order of the same multiset of rows, as a
+ * source without ORDER BY or a distributed table delivers them, gives the
+ * same model byte for byte.  O(n log n) comparisons, in place.
+ */
+void
+clv_kmeans_sort_rows(double *x, int64 n, int d)
+{
+	KMeansRowOrder ord = {d, 0};
+
+	CHECK_FOR_INTERRUPTS();
+	qsort_arg(x, (size_t) n, sizeof(double) * d, kmeans_row_cmp, &ord);
+	CHECK_FOR_INTERRUPTS();
+}
+
 /*
  * Scaling is fitted on the training data and stored with the model, so that
  * a customer scored later is transformed exactly as the training rows were.
@@ -810,7 +863,9 @@ cluster_key_cmp(const void *pa, const void *pb)
 /*
  * n_init restarts from one mt19937 stream seeded with params->seed; the
  * restart with the lowest inertia is kept (the first one on ties), so the
- * same data, k and seed always give the same model.
+ * same array, k and seed always give the same model.  The result depends on
+ * the order of the rows (the seeds are row indices, the sums run in row
+ * order): callers put x through clv_kmeans_sort_rows first.
  */
 KMeansStatus
 kmeans_fit(const double *x, int64 n, int d, const KMeansParams *params,

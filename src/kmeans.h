@@ -69,6 +69,8 @@ typedef struct KMeansFit
 	int		   *restart_iterations; /* n_init */
 } KMeansFit;
 
+/* Canonical row order: the glue sorts the rows read before anything else. */
+extern void clv_kmeans_sort_rows(double *x, int64 n, int d);
 extern KMeansStatus kmeans_scale(KMeansScaling method, double *x, int64 n,
 								 int d, double *center, double *scale,
 								 int *bad_feature);

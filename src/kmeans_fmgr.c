@@ -438,8 +438,10 @@ kmeans_receive_noop(DestReceiver *self)
 }
 
 /*
- * Reads the features of source into data (current memory context); a
- * NOTICE counts the rows skipped for a NULL feature.  Must be called inside
+ * Reads the features of source into data (current memory context), the
+ * rows in the canonical order of clv_kmeans_sort_rows, so that nothing
+ * after it depends on the order the executor delivered them in; a NOTICE
+ * counts the rows skipped for a NULL feature.  Must be called inside
  * SPI_connect.
  */
 static void
@@ -483,6 +485,7 @@ kmeans_read(const char *source, KMeansData *data)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("source \"%s\" has no rows with all features non-NULL", source)));
+	clv_kmeans_sort_rows(data->x, data->n, data->d);
 }
 
 /* Scaling errors name the feature. */
