@@ -433,7 +433,7 @@ my $TZ = '::pg_catalog.timestamptz';
 my $P = q|'{"transaction_model": "bgnbd", "r": 0.2426, "alpha": 4.4136, "a": 0.7929, "b": 2.4259, |
   . q|"spend_model": "gamma_gamma", "p": 6.2498, "q": 3.7442, "gamma": 15.4428}'| . $J;
 my $PP = q|'{"transaction_model": "pareto_nbd", "r": 0.5533, "alpha": 10.5779, "s": 0.6061, "beta": 11.6628}'| . $J;
-my $M = join(', ', map { "m.$_" } qw(name version kind transaction_model spend_model params std_errors
+my $M = join(', ', map { "m.$_" } qw(name version kind transaction_model spend_model params std_errors covariance
 	  log_likelihood n_customers converged iterations time_unit source options diagnostics trained_by));
 my $CUST = 'FROM public.customers c ORDER BY c.customer_id LIMIT 25';
 my $FEAT = q{ARRAY['frequency', 'recency', 'total_amount']::pg_catalog.text[]};
