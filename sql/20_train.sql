@@ -51,6 +51,12 @@ SELECT k, (std_errors->>k)::float8 > 0 AS positive
 FROM clv_models, unnest(ARRAY['r', 'alpha', 'a', 'b', 'p', 'q', 'gamma']) AS k
 WHERE name = 'train_cdnow_bgnbd';
 
+-- the covariance is stored with the model, as clv_fit computes it
+SELECT jsonb_object_keys(covariance) AS part,
+	   covariance = (clv_fit('train_cdnow'))->'covariance' AS same_as_fit,
+	   covariance->'transaction'->'names' AS names
+FROM clv_models WHERE name = 'train_cdnow_bgnbd' ORDER BY 1;
+
 -- Pareto/NBD alone (the BTYD package: r = 0.5533, alpha = 10.578, s = 0.6062,
 -- beta ~ 11.67 on a flat ridge, LL = -9594.98).
 SELECT name, transaction_model, spend_model, converged

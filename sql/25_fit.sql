@@ -102,6 +102,50 @@ SELECT k, (v::float8 > 0) AS positive
 FROM clv_fit('fit_cdnow') AS f, jsonb_each_text(f->'std_errors') AS e(k, v)
 ORDER BY k;
 
+-- the covariance: sqrt of the natural-scale diagonal is the standard error,
+-- both matrices are symmetric with positive diagonal and non-negative 2x2
+-- principal minors, the natural one is diag(p) C_log diag(p); and x' C x >= 0
+-- for every sign vector x (positive semi-definite)
+CREATE TEMP TABLE fit_cov AS
+	SELECT m.k AS part, f->'covariance'->m.k AS c, f->'std_errors' AS se, f->'params' AS p
+	FROM clv_fit('fit_cdnow') AS f, (VALUES ('transaction'), ('spend')) AS m(k);
+SELECT part, n, bool_and(abs(sqrt((c->'natural'->i->>i)::float8) - (se->>(c->'names'->>i))::float8)
+						 <= 1e-9 * (se->>(c->'names'->>i))::float8) AS sqrt_diag_is_se
+FROM fit_cov, jsonb_array_length(c->'names') AS n, generate_series(0, n - 1) AS i
+GROUP BY part, n ORDER BY part;
+SELECT part,
+	   bool_and((c->s->i->>j)::float8 = (c->s->j->>i)::float8) AS symmetric,
+	   bool_and((c->s->i->>i)::float8 > 0
+				AND (c->s->i->>i)::float8 * (c->s->j->>j)::float8
+					>= (c->s->i->>j)::float8 ^ 2) AS minors_psd,
+	   bool_and(s = 'log_scale'
+				OR abs((c->'natural'->i->>j)::float8
+					   - (c->'log_scale'->i->>j)::float8 * (p->>(c->'names'->>i))::float8
+						 * (p->>(c->'names'->>j))::float8)
+				   <= 1e-12 * abs((c->'natural'->i->>j)::float8) + 1e-300) AS delta_method
+FROM fit_cov, (VALUES ('log_scale'), ('natural')) AS sc(s),
+	 generate_series(0, jsonb_array_length(c->'names') - 1) AS i,
+	 generate_series(0, jsonb_array_length(c->'names') - 1) AS j
+GROUP BY part ORDER BY part;
+-- quadratic forms x' C x >= 0 over all sign vectors x in {-1, 1}^n
+SELECT part, bool_and(q >= -1e-12 * tr) AS quadratic_forms_psd
+FROM (SELECT part, v, sum((c->'log_scale'->i->>j)::float8
+						   * (CASE WHEN v & (1 << i) = 0 THEN 1 ELSE -1 END)
+						   * (CASE WHEN v & (1 << j) = 0 THEN 1 ELSE -1 END)) AS q,
+			 max(tr) AS tr
+	  FROM (SELECT part, c, (SELECT sum((c->'log_scale'->k->>k)::float8)
+							 FROM generate_series(0, jsonb_array_length(c->'names') - 1) k) AS tr,
+				   jsonb_array_length(c->'names') AS n FROM fit_cov) f,
+		   generate_series(0, (1 << n) - 1) AS v,
+		   generate_series(0, n - 1) AS i, generate_series(0, n - 1) AS j
+	  GROUP BY part, v) s
+GROUP BY part ORDER BY part;
+-- a singular information matrix gives a null covariance, as std_errors
+SELECT f->'covariance'->'transaction' IS NOT NULL AND f->'covariance'->>'transaction' IS NULL AS null_cov,
+	   f->'std_errors'->>'r' IS NULL AS null_se
+FROM clv_fit('SELECT 0 AS frequency, 0::float8 AS recency, g::float8 AS t FROM generate_series(1, 50) g',
+			 'bgnbd', NULL) AS f;
+
 -- Pareto/NBD: r=0.5533 alpha=10.578 s=0.6062 beta~11.67 (flat ridge), LL=-9594.98
 SELECT round((f->'params'->>'r')::numeric, 2) AS r,
 	   round((f->'params'->>'alpha')::numeric, 1) AS alpha,

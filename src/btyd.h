@@ -98,6 +98,13 @@ typedef struct ClvFitResult
 	double		params[CLV_MAX_PARAMS];
 	double		std_errors[CLV_MAX_PARAMS]; /* NaN where the information
 											 * matrix is singular */
+	double		covariance[CLV_MAX_PARAMS * CLV_MAX_PARAMS];	/* of the
+																 * log-parameters,
+																 * row-major
+																 * nparams x
+																 * nparams */
+	bool		has_covariance; /* false where the information matrix is
+								 * singular */
 	double		loglik;			/* unpenalised log-likelihood at the optimum */
 	int			iterations;
 	int			evaluations;	/* likelihood passes over the full data

@@ -106,12 +106,26 @@ Jsonb *
 clv_catalog_newest_params(FunctionCallInfo fcinfo, const char *name,
 						  const char *kind)
 {
+	return clv_catalog_newest_params_covariance(fcinfo, name, kind, NULL);
+}
+
+/*
+ * The same, and (if covariance is not NULL) the covariance column of the
+ * same row, NULL when the column is: one query, so that both come from one
+ * version even while another session trains the name.
+ */
+Jsonb *
+clv_catalog_newest_params_covariance(FunctionCallInfo fcinfo, const char *name,
+									 const char *kind, Jsonb **covariance)
+{
 	MemoryContext callercxt = CurrentMemoryContext;
 	Oid			types[1] = {TEXTOID};
 	Datum		values[1];
 	char	   *found_kind;
 	bool		isnull;
+	bool		cov_null = true;
 	Datum		params;
+	Datum		cov = (Datum) 0;
 	Jsonb	   *result;
 	int			nestlevel;
 	int			ret;
@@ -120,7 +134,7 @@ clv_catalog_newest_params(FunctionCallInfo fcinfo, const char *name,
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	nestlevel = clv_catalog_pin();
-	ret = SPI_execute_with_args(psprintf("SELECT kind, params FROM %s WHERE name = $1"
+	ret = SPI_execute_with_args(psprintf("SELECT kind, params, covariance FROM %s WHERE name = $1"
 										 " ORDER BY version DESC LIMIT 1",
 										 clv_catalog_table(fcinfo)),
 								1, types, values, NULL, true, 1);
@@ -143,11 +157,16 @@ clv_catalog_newest_params(FunctionCallInfo fcinfo, const char *name,
 						   &isnull);
 	if (isnull)
 		elog(ERROR, "clv model \"%s\" has NULL params", name);
+	if (covariance)
+		cov = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 3,
+							&cov_null);
 	clv_catalog_unpin(nestlevel);
 	{
 		MemoryContext spicxt = MemoryContextSwitchTo(callercxt);
 
 		result = DatumGetJsonbPCopy(params);
+		if (covariance)
+			*covariance = cov_null ? NULL : DatumGetJsonbPCopy(cov);
 		MemoryContextSwitchTo(spicxt);
 	}
 	SPI_finish();
@@ -372,9 +391,10 @@ clv_text_arg_or_null(FunctionCallInfo fcinfo, int argno)
 Datum
 clv_train(PG_FUNCTION_ARGS)
 {
-	static const char *const columns[12] = {"transaction_model", "spend_model",
+	static const char *const columns[13] = {"transaction_model", "spend_model",
 		"params", "std_errors", "log_likelihood", "n_customers", "converged",
-		"iterations", "time_unit", "source", "options", "diagnostics"};
+		"iterations", "time_unit", "source", "options", "diagnostics",
+	"covariance"};
 	char	   *name;
 	char	   *source;
 	const ClvModelInfo *tx_model;
@@ -383,10 +403,11 @@ clv_train(PG_FUNCTION_ARGS)
 	ClvTimeUnit unit;
 	ClvTrainResult res;
 	Datum		result;
-	Oid			types[12] = {TEXTOID, TEXTOID, JSONBOID, JSONBOID,
-		JSONBOID, INT8OID, BOOLOID, INT4OID, TEXTOID, TEXTOID, JSONBOID, JSONBOID};
-	Datum		values[12];
-	char		nulls[12];
+	Oid			types[13] = {TEXTOID, TEXTOID, JSONBOID, JSONBOID,
+		JSONBOID, INT8OID, BOOLOID, INT4OID, TEXTOID, TEXTOID, JSONBOID, JSONBOID,
+	JSONBOID};
+	Datum		values[13];
+	char		nulls[13];
 
 	if (PG_ARGISNULL(0))
 		ereport(ERROR,
@@ -429,8 +450,9 @@ clv_train(PG_FUNCTION_ARGS)
 	values[11] = DirectFunctionCall2(jsonb_concat,
 									 JsonbPGetDatum(clv_result_diagnostics_jsonb(&res)),
 									 JsonbPGetDatum(clv_train_flags(&res)));
+	values[12] = JsonbPGetDatum(clv_result_covariance_jsonb(&res));
 
-	result = clv_catalog_store(fcinfo, name, "btyd", 12, columns, types,
+	result = clv_catalog_store(fcinfo, name, "btyd", 13, columns, types,
 							   values, nulls);
 
 	clv_train_result_warn(&res);

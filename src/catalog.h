@@ -88,4 +88,10 @@ extern Jsonb *clv_catalog_newest_params(FunctionCallInfo fcinfo,
 											   const char *name,
 											   const char *kind);
 
+/* The same with the row's covariance column (NULL when null). */
+extern Jsonb *clv_catalog_newest_params_covariance(FunctionCallInfo fcinfo,
+												   const char *name,
+												   const char *kind,
+												   Jsonb **covariance);
+
 #endif							/* CLV_CATALOG_H */

@@ -17,11 +17,13 @@
 #include <math.h>
 
 #include "catalog/pg_type.h"
+#include "common/shortest_dec.h"
 #include "executor/spi.h"
 #include "fmgr.h"
 #include "lib/stringinfo.h"
 #include "miscadmin.h"
 #include "utils/builtins.h"
+#include "utils/json.h"
 #include "utils/jsonb.h"
 #include "utils/memutils.h"
 
@@ -720,6 +722,77 @@ clv_result_std_errors_jsonb(const ClvTrainResult *res)
 	return result_object(res, true);
 }
 
+/* A JSON array of an np x np row-major matrix, scaled by d_i d_j. */
+static void
+append_matrix(StringInfo buf, const char *key, const double *m, int np,
+			  const double *d)
+{
+	char		num[DOUBLE_SHORTEST_DECIMAL_LEN];
+
+	clv_json_key(buf, key);
+	appendStringInfoChar(buf, '[');
+	for (int i = 0; i < np; i++)
+	{
+		appendStringInfoString(buf, i > 0 ? ",[" : "[");
+		for (int j = 0; j < np; j++)
+		{
+			double		v = m[i * np + j] * (d ? d[i] * d[j] : 1.0);
+
+			if (j > 0)
+				appendStringInfoChar(buf, ',');
+			double_to_shortest_decimal_buf(v, num);
+			appendStringInfoString(buf, num);
+		}
+		appendStringInfoChar(buf, ']');
+	}
+	appendStringInfoChar(buf, ']');
+}
+
+/*
+ * One model's covariance: the parameter names, the covariance of the
+ * log-parameters as fitted, and the natural-scale covariance by the delta
+ * method, Cov(p_i, p_j) = p_i p_j Cov(log p_i, log p_j).  null without a
+ * model or where the information matrix is singular (as std_errors).
+ */
+static void
+append_covariance(StringInfo buf, const char *key, const ClvModelInfo *mi,
+				  const ClvFitResult *fr)
+{
+	StringInfoData sub;
+
+	if (mi == NULL || !fr->has_covariance)
+	{
+		clv_json_raw(buf, key, "null");
+		return;
+	}
+	initStringInfo(&sub);
+	appendStringInfoString(&sub, "{\"names\":[");
+	for (int i = 0; i < mi->nparams; i++)
+	{
+		if (i > 0)
+			appendStringInfoChar(&sub, ',');
+		escape_json(&sub, mi->param_names[i]);
+	}
+	appendStringInfoChar(&sub, ']');
+	append_matrix(&sub, "log_scale", fr->covariance, mi->nparams, NULL);
+	append_matrix(&sub, "natural", fr->covariance, mi->nparams, fr->params);
+	appendStringInfoChar(&sub, '}');
+	clv_json_raw(buf, key, sub.data);
+}
+
+Jsonb *
+clv_result_covariance_jsonb(const ClvTrainResult *res)
+{
+	StringInfoData buf;
+
+	initStringInfo(&buf);
+	appendStringInfoChar(&buf, '{');
+	append_covariance(&buf, "transaction", res->tx_model, &res->tx);
+	append_covariance(&buf, "spend", res->spend_model, &res->spend);
+	appendStringInfoChar(&buf, '}');
+	return clv_json_finish(&buf);
+}
+
 Jsonb *
 clv_result_loglik_jsonb(const ClvTrainResult *res)
 {
@@ -810,6 +883,7 @@ clv_result_jsonb(const ClvTrainResult *res)
 	clv_json_str(&buf, "spend_model", res->spend_model ? res->spend_model->name : NULL);
 	clv_json_raw(&buf, "params", jsonb_text(clv_result_params_jsonb(res)));
 	clv_json_raw(&buf, "std_errors", jsonb_text(clv_result_std_errors_jsonb(res)));
+	clv_json_raw(&buf, "covariance", jsonb_text(clv_result_covariance_jsonb(res)));
 	clv_json_raw(&buf, "log_likelihood", jsonb_text(clv_result_loglik_jsonb(res)));
 	clv_json_num(&buf, "n_customers", (double) res->n_customers);
 	clv_json_bool(&buf, "converged", res->converged);

@@ -80,6 +80,7 @@ extern void clv_train_result_warn(const ClvTrainResult *res);
 /* Pieces of the result as jsonb, as stored in the catalog columns. */
 extern Jsonb *clv_result_params_jsonb(const ClvTrainResult *res);	/* self-describing params */
 extern Jsonb *clv_result_std_errors_jsonb(const ClvTrainResult *res);
+extern Jsonb *clv_result_covariance_jsonb(const ClvTrainResult *res);	/* {"transaction": {names, log_scale, natural} | null, "spend": ...} */
 extern Jsonb *clv_result_loglik_jsonb(const ClvTrainResult *res);	/* {"transaction":..,"spend":..} */
 extern Jsonb *clv_result_diagnostics_jsonb(const ClvTrainResult *res);
 extern Jsonb *clv_result_options_jsonb(const ClvTrainResult *res);

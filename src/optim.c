@@ -472,11 +472,14 @@ refine(FitProblem *fp, gsl_vector *x, const ClvFitOptions *opt)
 
 /*
  * Observed information in log-parameters (the unpenalised -LL), inverted
- * through its Cholesky factor.  The delta method gives se(p) = p *
- * se(log p).  NaN where not positive definite.
+ * through its Cholesky factor: the asymptotic covariance of the
+ * log-parameters, kept whole in *cov (np x np, row-major) for the
+ * prediction intervals.  The delta method gives se(p) = p * se(log p).
+ * NaN standard errors and *has_cov false where not positive definite.
  */
 static void
-standard_errors(FitProblem *fp, const double *logp, double *se)
+standard_errors(FitProblem *fp, const double *logp, double *se, double *cov,
+				bool *has_cov)
 {
 	FitProblem	unpen = *fp;
 	double		h[CLV_MAX_PARAMS * CLV_MAX_PARAMS];
@@ -484,6 +487,7 @@ standard_errors(FitProblem *fp, const double *logp, double *se)
 	gsl_matrix_view m = gsl_matrix_view_array(h, np, np);
 
 	unpen.penalizer = 0;
+	*has_cov = false;
 	for (int i = 0; i < np; i++)
 		se[i] = NAN;
 	if (!numerical_hessian(&unpen, logp, h))
@@ -497,6 +501,20 @@ standard_errors(FitProblem *fp, const double *logp, double *se)
 		double		var = h[i * np + i];
 
 		se[i] = (var > 0 && isfinite(var)) ? exp(logp[i]) * sqrt(var) : NAN;
+	}
+	*has_cov = true;
+	for (int i = 0; i < np * np; i++)
+		if (!isfinite(h[i]))
+			*has_cov = false;
+	for (int i = 0; i < np; i++)
+		if (isnan(se[i]))
+			*has_cov = false;
+	if (*has_cov)
+	{
+		/* symmetric by construction; average away the rounding */
+		for (int i = 0; i < np; i++)
+			for (int j = 0; j < np; j++)
+				cov[i * np + j] = 0.5 * (h[i * np + j] + h[j * np + i]);
 	}
 	fp->nevals = unpen.nevals;
 }
@@ -664,7 +682,8 @@ clv_fit(ClvModelKind kind, const ClvObs *obs, size_t nobs,
 		res->params[i] = exp(best[i]);
 	res->loglik = clv_loglik(kind, res->params, obs, nobs);
 	res->converged = best_conv;
-	standard_errors(&fp, best, res->std_errors);
+	standard_errors(&fp, best, res->std_errors, res->covariance,
+					&res->has_covariance);
 
 	if (!best_conv)
 	{

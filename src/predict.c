@@ -353,9 +353,13 @@ spend_of(const ClvModelSpec *spec, double x, bool m_null, double m)
 	return v;
 }
 
-/* Shared by clv_predict and clv_value (arguments as in clv_predict). */
-static bool
-predict_core(FunctionCallInfo fcinfo, const ClvModelSpec *spec, double *out)
+/*
+ * Shared by clv_predict, clv_value and clv_predict_interval (arguments 1..7
+ * as in clv_predict): validates them and fills out[0..3]; false for a NULL
+ * argument.
+ */
+bool
+clv_spec_predict_values(FunctionCallInfo fcinfo, const ClvModelSpec *spec, double *out)
 {
 	const ClvModelInfo *tx = need_tx(spec);
 	double		c[3],
@@ -405,7 +409,7 @@ clv_spec_predict(FunctionCallInfo fcinfo, const ClvModelSpec *spec)
 	Datum		values[4];
 	bool		nulls[4];
 
-	if (!predict_core(fcinfo, spec, v))
+	if (!clv_spec_predict_values(fcinfo, spec, v))
 		PG_RETURN_NULL();
 	if (get_call_result_type(fcinfo, NULL, &desc) != TYPEFUNC_COMPOSITE)
 		elog(ERROR, "clv_predict must return a composite type");
@@ -428,7 +432,7 @@ clv_spec_value(FunctionCallInfo fcinfo, const ClvModelSpec *spec)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("the model has no spend model"),
 				 errhint("clv_value needs gamma_gamma parameters (p, q, gamma).")));
-	if (!predict_core(fcinfo, spec, v))
+	if (!clv_spec_predict_values(fcinfo, spec, v))
 		PG_RETURN_NULL();
 	PG_RETURN_FLOAT8(v[3]);
 }

@@ -40,6 +40,13 @@ extern void clv_spec_from_jsonb(Jsonb *params, ClvModelSpec *spec);
  * clv_predict and clv_value accept a NULL monetary_value (no repeat spend
  * known); any other NULL argument yields NULL.
  */
+/*
+ * The four values of clv_predict from arguments 1..7 (validated as
+ * clv_predict does; expected_spend and clv NaN without a spend model);
+ * false when an argument other than monetary_value is NULL.
+ */
+extern bool clv_spec_predict_values(FunctionCallInfo fcinfo, const ClvModelSpec *spec,
+									double *out);
 extern Datum clv_spec_predict(FunctionCallInfo fcinfo, const ClvModelSpec *spec);
 extern Datum clv_spec_expected_purchases(FunctionCallInfo fcinfo, const ClvModelSpec *spec);
 extern Datum clv_spec_p_alive(FunctionCallInfo fcinfo, const ClvModelSpec *spec);

@@ -44,6 +44,7 @@ CREATE TABLE clv_models (
 	spend_model text,
 	params jsonb NOT NULL DEFAULT '{}',
 	std_errors jsonb,
+	covariance jsonb,
 	log_likelihood jsonb,
 	n_customers bigint,
 	converged boolean,

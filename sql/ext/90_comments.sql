@@ -17,6 +17,7 @@ COMMENT ON COLUMN clv_models.transaction_model IS 'bgnbd, pareto_nbd, mbgnbd or 
 COMMENT ON COLUMN clv_models.spend_model IS 'gamma_gamma; NULL when not fitted';
 COMMENT ON COLUMN clv_models.params IS 'the self-describing parameters, the object the params jsonb functions take';
 COMMENT ON COLUMN clv_models.std_errors IS 'standard error of each parameter; null where the information matrix is singular';
+COMMENT ON COLUMN clv_models.covariance IS 'asymptotic covariance of the estimates, per fit: {"transaction": {"names": [...], "log_scale": [[...]], "natural": [[...]]}, "spend": {...}}; log_scale is the inverse observed information of the log-parameters, natural its delta-method image; a fit is null where the information matrix is singular (as std_errors); read by clv_predict_interval';
 COMMENT ON COLUMN clv_models.log_likelihood IS 'log-likelihood of each fit at the optimum: {"transaction": ..., "spend": ...}';
 COMMENT ON COLUMN clv_models.n_customers IS 'customers (rows, or summed weights) in the source';
 COMMENT ON COLUMN clv_models.converged IS 'whether every fit converged';

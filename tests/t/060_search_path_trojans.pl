@@ -433,7 +433,7 @@ my $TZ = '::pg_catalog.timestamptz';
 my $P = q|'{"transaction_model": "bgnbd", "r": 0.2426, "alpha": 4.4136, "a": 0.7929, "b": 2.4259, |
   . q|"spend_model": "gamma_gamma", "p": 6.2498, "q": 3.7442, "gamma": 15.4428}'| . $J;
 my $PP = q|'{"transaction_model": "pareto_nbd", "r": 0.5533, "alpha": 10.5779, "s": 0.6061, "beta": 11.6628}'| . $J;
-my $M = join(', ', map { "m.$_" } qw(name version kind transaction_model spend_model params std_errors
+my $M = join(', ', map { "m.$_" } qw(name version kind transaction_model spend_model params std_errors covariance
 	  log_likelihood n_customers converged iterations time_unit source options diagnostics trained_by));
 my $CUST = 'FROM public.customers c ORDER BY c.customer_id LIMIT 25';
 my $FEAT = q{ARRAY['frequency', 'recency', 'total_amount']::pg_catalog.text[]};
@@ -565,6 +565,32 @@ my @calls = (
 	  "SELECT * FROM public.clv_expected_purchases_matrix($P, 10$F, 5$F, 3$I, 3$I)" ],
 	[ [ 'clv_expected_purchases_matrix(text,float8,float8,int4,int4)' ],
 	  "SELECT * FROM public.clv_expected_purchases_matrix('cdnow_mbg'$T, 10$F, 5$F, 3$I, 3$I)" ],
+	# prediction intervals and their aggregate
+	[ [ 'clv_predict_interval(text,float8,float8,float8,float8,float8,float8,float8,float8,jsonb)' ],
+	  "SELECT c.customer_id, public.clv_predict_interval('cdnow'$T, c.frequency, c.recency, c.t, c.monetary_value, 52$F, 0.01$F, 0.3$F, 0.8$F, '{\"n_draws\": 50, \"seed\": 3}'$J) $CUST" ],
+	[ [ 'clv_predict_interval(jsonb,float8,float8,float8,float8,float8,float8,float8,float8,jsonb)' ],
+	  "SELECT c.customer_id, public.clv_predict_interval(m.params, c.frequency, c.recency, c.t, c.monetary_value, 52$F, 0$F, 1$F, 0.9$F, "
+	  . "pg_catalog.jsonb_build_object('covariance'$T, m.covariance, 'n_draws'$T, 50$I)) "
+	  . "FROM public.customers c, public.clv_models m WHERE m.name OPERATOR(pg_catalog.=) 'cdnow'$T ORDER BY c.customer_id, m.version LIMIT 25" ],
+	[ [ 'clv_predict_interval_total(text,float8,float8,float8,float8,float8)',
+		'clv_predict_interval_total_trans(float8[],text,float8,float8,float8,float8,float8)',
+		'clv_predict_interval_total_final(float8[])' ],
+	  "SELECT public.clv_predict_interval_total('cdnow'$T, c.frequency, c.recency, c.t, c.monetary_value, 52$F) FROM public.customers c" ],
+	[ [ 'clv_predict_interval_total(text,float8,float8,float8,float8,float8,float8,float8,float8,jsonb)',
+		'clv_predict_interval_total_trans(float8[],text,float8,float8,float8,float8,float8,float8,float8,float8,jsonb)' ],
+	  "SELECT public.clv_predict_interval_total('cdnow'$T, c.frequency, c.recency, c.t, c.monetary_value, 52$F, 0.01$F, 0.3$F, 0.8$F, '{\"n_draws\": 50}'$J) FROM public.customers c" ],
+	[ [ 'clv_predict_interval_total(jsonb,float8,float8,float8,float8,float8,float8,float8,float8,jsonb)',
+		'clv_predict_interval_total_trans(float8[],jsonb,float8,float8,float8,float8,float8,float8,float8,float8,jsonb)' ],
+	  "SELECT public.clv_predict_interval_total(m.params, c.frequency, c.recency, c.t, c.monetary_value, 52$F, 0$F, 1$F, 0.9$F, "
+	  . "pg_catalog.jsonb_build_object('covariance'$T, m.covariance, 'n_draws'$T, 50$I)) "
+	  . "FROM public.customers c, public.clv_models m WHERE m.name OPERATOR(pg_catalog.=) 'cdnow'$T AND m.version OPERATOR(pg_catalog.=) 1$I" ],
+	[ [ 'clv_predict_interval_total(jsonb,float8,float8,float8,float8,float8)',
+		'clv_predict_interval_total_trans(float8[],jsonb,float8,float8,float8,float8,float8)' ],
+	  "SELECT public.clv_predict_interval_total($P, c.frequency, c.recency, c.t, c.monetary_value, 52$F) FROM public.customers c", 1 ],
+	[ [ 'clv_predict_interval_total_combine(float8[],float8[])' ],
+	  'SET parallel_setup_cost = 0; SET parallel_tuple_cost = 0; SET min_parallel_table_scan_size = 0; '
+	  . 'SET max_parallel_workers_per_gather = 2; SET parallel_leader_participation = off; '
+	  . "SELECT (g).customers FROM (SELECT public.clv_predict_interval_total('cdnow'$T, c.frequency, c.recency, c.t, c.monetary_value, 52$F) AS g FROM public.customers c) q" ],
 	# the summary aggregate and its state type
 	[ [ 'clv_summary(timestamptz,float8,timestamptz)', 'clv_summary_transfn(clv_summary_state,timestamptz,float8,timestamptz)',
 		'clv_summary_finalfn(clv_summary_state)' ],
