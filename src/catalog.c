@@ -17,7 +17,6 @@
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "funcapi.h"
-#include "miscadmin.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
 #include "utils/jsonb.h"
@@ -184,47 +183,26 @@ void
 clv_catalog_check_trainable(FunctionCallInfo fcinfo, const char *name,
 							const char *kind)
 {
-	Oid			types[1] = {TEXTOID};
-	Datum		values[1];
+	Oid			types[2] = {TEXTOID, TEXTOID};
+	Datum		values[2];
 	char	   *sql;
 	int			nestlevel;
 	int			ret;
 
 	clv_check_model_name(name);
 
-	sql = psprintf("SELECT kind, owner, %s(owner) FROM %s WHERE name = $1",
-				   clv_catalog_relation(fcinfo, "clv_role_includes_me"),
+	/* clv_model_check raises the errors, as the trigger does */
+	sql = psprintf("SELECT %s(n, 'train new versions', $2) FROM %s n WHERE n.name = $1",
+				   clv_catalog_relation(fcinfo, "clv_model_check"),
 				   clv_catalog_relation(fcinfo, "clv_model_names"));
 	values[0] = CStringGetTextDatum(name);
+	values[1] = CStringGetTextDatum(kind);
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	nestlevel = clv_catalog_pin();
-	ret = SPI_execute_with_args(sql, 1, types, values, NULL, true, 1);
+	ret = SPI_execute_with_args(sql, 2, types, values, NULL, true, 1);
 	if (ret != SPI_OK_SELECT)
 		elog(ERROR, "SPI_execute_with_args failed: %s", SPI_result_code_string(ret));
-	if (SPI_processed == 1)
-	{
-		HeapTuple	tup = SPI_tuptable->vals[0];
-		TupleDesc	desc = SPI_tuptable->tupdesc;
-		char	   *found_kind = SPI_getvalue(tup, desc, 1);
-		char	   *owner = SPI_getvalue(tup, desc, 2);
-		char	   *member = SPI_getvalue(tup, desc, 3);
-
-		if (strcmp(found_kind, kind) != 0)
-			ereport(ERROR,
-					(errcode(ERRCODE_WRONG_OBJECT_TYPE),
-					 errmsg("clv model \"%s\" is a %s model, not a %s model",
-							name, found_kind, kind),
-					 errdetail("One name holds models of one kind."),
-					 errhint("Choose another name.")));
-		if (strcmp(member, "t") != 0 && !superuser())
-			ereport(ERROR,
-					(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-					 errmsg("permission denied for clv model \"%s\"", name),
-					 errdetail("The model is owned by role \"%s\"; only its members train new versions.",
-							   owner),
-					 errhint("Train under another name, or ask the owner to train it.")));
-	}
 	clv_catalog_unpin(nestlevel);
 	SPI_finish();
 }

@@ -125,6 +125,37 @@ CREATE POLICY clv_models_drop ON clv_models FOR DELETE
 GRANT SELECT, INSERT, DELETE ON clv_models TO PUBLIC;
 GRANT SELECT, INSERT, UPDATE (last_version, readers) ON clv_model_names TO PUBLIC;
 
+-- The one check of who may change a name: n's kind must be kind (unless
+-- kind is NULL), and the current role a member of n's owner (unless action,
+-- what members may do, is NULL: the kind check alone).  Nothing to check
+-- for a name that does not exist yet (n NULL).
+CREATE FUNCTION clv_model_check(n clv_model_names, action text, kind text)
+RETURNS void
+LANGUAGE plpgsql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	IF n.name IS NULL THEN
+		RETURN;
+	END IF;
+	IF kind IS NOT NULL AND n.kind <> kind THEN
+		RAISE EXCEPTION 'clv model "%" is a % model, not a % model', n.name, n.kind, kind
+			USING ERRCODE = 'wrong_object_type',
+				  DETAIL = 'One name holds models of one kind.',
+				  HINT = 'Choose another name.';
+	END IF;
+	IF action IS NOT NULL AND NOT @extschema@.clv_role_includes_me(n.owner) THEN
+		RAISE EXCEPTION 'permission denied for clv model "%"', n.name
+			USING ERRCODE = 'insufficient_privilege',
+				  DETAIL = pg_catalog.format('The model is owned by role "%s"; only its members %s.', n.owner, action),
+				  HINT = 'Use a name of your own, or ask a member of the owner role.';
+	END IF;
+END
+$$;
+
+COMMENT ON FUNCTION clv_model_check(clv_model_names, text, text) IS
+'raises 42809 unless the name holds models of kind (when given) and 42501 unless the current role is a member of the owner (when action is given); nothing for a NULL row';
+
 -- Numbers, owns and stamps every new version (see the header).  Runs as
 -- the inserting role, so row-level security applies to what it does.
 CREATE FUNCTION clv_models_stamp()
@@ -149,23 +180,14 @@ BEGIN
 		RAISE EXCEPTION 'could not claim the clv model name "%"', NEW.name
 			USING ERRCODE = 'serialization_failure', HINT = 'Retry the transaction.';
 	END IF;
-	IF n.kind <> NEW.kind THEN
-		RAISE EXCEPTION 'clv model "%" is a % model, not a % model', NEW.name, n.kind, NEW.kind
-			USING ERRCODE = 'wrong_object_type',
-				  DETAIL = 'One name holds models of one kind.',
-				  HINT = 'Choose another name.';
-	END IF;
+	-- a restore keeps its rows' owners: the kind check alone
+	PERFORM @extschema@.clv_model_check(n, CASE WHEN NOT restoring THEN 'train new versions' END,
+										NEW.kind);
 	IF restoring THEN
 		UPDATE @extschema@.clv_model_names c
 		SET last_version = GREATEST(c.last_version, NEW.version)
 		WHERE c.name = NEW.name;
 		RETURN NEW;
-	END IF;
-	IF NOT @extschema@.clv_role_includes_me(n.owner) THEN
-		RAISE EXCEPTION 'permission denied for clv model "%"', NEW.name
-			USING ERRCODE = 'insufficient_privilege',
-				  DETAIL = pg_catalog.format('The model is owned by role "%s"; only its members train new versions.', n.owner),
-				  HINT = 'Train under another name, or ask the owner to train it.';
 	END IF;
 	-- the row lock of the name serialises trainings of one name until commit
 	UPDATE @extschema@.clv_model_names c

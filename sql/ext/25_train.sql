@@ -78,12 +78,7 @@ BEGIN
 		RAISE EXCEPTION 'model name must not be NULL' USING ERRCODE = 'null_value_not_allowed';
 	END IF;
 	SELECT * INTO n FROM @extschema@.clv_model_names c WHERE c.name = clv_drop_model.name;
-	IF FOUND AND pg_catalog.row_security_active('@extschema@.clv_models'::pg_catalog.regclass)
-	   AND NOT @extschema@.clv_role_includes_me(n.owner) THEN
-		RAISE EXCEPTION 'permission denied for clv model "%"', clv_drop_model.name
-			USING ERRCODE = 'insufficient_privilege',
-				  DETAIL = pg_catalog.format('The model is owned by role "%s"; only its members drop versions.', n.owner);
-	END IF;
+	PERFORM @extschema@.clv_model_check(n, 'drop versions', NULL);
 	DELETE FROM @extschema@.clv_models c
 	WHERE c.name = clv_drop_model.name
 	  AND (clv_drop_model.version IS NULL OR c.version = clv_drop_model.version);
@@ -155,12 +150,7 @@ BEGIN
 	IF role <> 'public' AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles r WHERE r.rolname = role) THEN
 		RAISE EXCEPTION 'role "%" does not exist', role USING ERRCODE = 'undefined_object';
 	END IF;
-	IF pg_catalog.row_security_active('@extschema@.clv_model_names'::pg_catalog.regclass)
-	   AND NOT @extschema@.clv_role_includes_me(n.owner) THEN
-		RAISE EXCEPTION 'permission denied for clv model "%"', clv_model_owned.name
-			USING ERRCODE = 'insufficient_privilege',
-				  DETAIL = pg_catalog.format('The model is owned by role "%s"; only its members grant or revoke it.', n.owner);
-	END IF;
+	PERFORM @extschema@.clv_model_check(n, 'grant or revoke it', NULL);
 END
 $$;
 

@@ -464,6 +464,9 @@ my @calls = (
 	[ [ 'clv_revoke_model(text,name)' ],
 	  "SELECT public.clv_revoke_model('cdnow'$T, 'alice'::pg_catalog.name); "
 	  . 'SELECT n.name, n.readers FROM public.clv_model_names n ORDER BY n.name' ],
+	[ [ 'clv_model_check(clv_model_names,text,text)' ],
+	  "SELECT public.clv_model_check(n, 'train new versions'$T, n.kind) FROM public.clv_model_names n ORDER BY n.name" ],
+	[ [], "SELECT public.clv_model_check(n, NULL$T, 'kmeans'$T) FROM public.clv_model_names n WHERE n.kind OPERATOR(pg_catalog.=) 'btyd'$T", 1 ],
 	[ [ 'clv_role_includes_me(name)' ], "SELECT public.clv_role_includes_me('postgres'::pg_catalog.name), public.clv_role_includes_me('alice'::pg_catalog.name)" ],
 	[ [ 'clv_model_readable(name,name[])' ], "SELECT public.clv_model_readable('alice'::pg_catalog.name, ARRAY['public'::pg_catalog.name])" ],
 	[ [ 'clv_drop_model(text,int4)' ],
