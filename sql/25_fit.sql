@@ -210,6 +210,16 @@ SELECT fit_error($q$SELECT clv_fit('fit_cdnow', options => '{"penalty": 1}')$q$)
 SELECT fit_error($q$SELECT clv_fit('fit_cdnow', options => '{"penalizer": -1}')$q$);
 SELECT fit_error($q$SELECT clv_fit('fit_cdnow', options => '{"time_unit": "fortnight"}')$q$);
 SELECT fit_error($q$SELECT clv_fit('fit_cdnow', options => '[1]')$q$);
+-- every option is checked by one table-driven parser: type (with its
+-- article), whole numbers, open ranges, case-insensitive time units
+SELECT fit_error($q$SELECT clv_fit('fit_cdnow', options => '{"penalizer": [1]}')$q$);
+SELECT fit_error($q$SELECT clv_fit('fit_cdnow', options => '{"penalizer": {"a": 1}}')$q$);
+SELECT fit_error($q$SELECT clv_fit('fit_cdnow', options => '{"max_iterations": 1.5}')$q$);
+SELECT fit_error($q$SELECT clv_fit('fit_cdnow', options => '{"max_iterations": 1e400}')$q$);
+SELECT fit_error($q$SELECT clv_fit('fit_cdnow', options => '{"penalizer": 1e400}')$q$);
+SELECT fit_error($q$SELECT clv_fit('fit_cdnow', options => '{"tolerance": 0}')$q$);
+SELECT fit_error($q$SELECT clv_fit('fit_cdnow', options => '{"verbose": null}')$q$);
+SELECT clv_fit('fit_cdnow', 'bgnbd', NULL, '{"time_unit": "WEEK"}')->'options'->>'time_unit' AS unit;
 SELECT fit_error($q$SELECT clv_fit('SELECT -1 AS frequency, 0.0 AS recency, 1.0 AS t', 'bgnbd', NULL)$q$);
 SELECT fit_error($q$SELECT clv_fit('SELECT 1 AS frequency, 5.0 AS recency, 4.0 AS t', 'bgnbd', NULL)$q$);
 SELECT fit_error($q$SELECT clv_fit($$SELECT 1 AS frequency, 'NaN'::float8 AS recency, 4.0 AS t$$, 'bgnbd', NULL)$q$);

@@ -139,6 +139,11 @@ SELECT km_err($$SELECT clv_kmeans_train('km_e', 'km_bad', ARRAY['a'], 2, '{"n_in
 SELECT km_err($$SELECT clv_kmeans_train('km_e', 'km_bad', ARRAY['a'], 2, '{"n_init": 0}')$$);
 SELECT km_err($$SELECT clv_kmeans_train('km_e', 'km_bad', ARRAY['a'], 2, '{"seed": -1}')$$);
 SELECT km_err($$SELECT clv_kmeans_train('km_e', 'km_bad', ARRAY['a'], 2, '{"tol": "x"}')$$);
+SELECT km_err($$SELECT clv_kmeans_train('km_e', 'km_bad', ARRAY['a'], 2, '{"tol": -1}')$$);
+SELECT km_err($$SELECT clv_kmeans_train('km_e', 'km_bad', ARRAY['a'], 2, '{"sample_size": 10}')$$);
+SELECT km_err($$SELECT * FROM clv_kmeans_scan('km_bad', ARRAY['a'], 1, 2, '{"sample_size": 1}')$$);
+SELECT km_err($$SELECT * FROM clv_kmeans_scan('km_bad', ARRAY['a'], 1, 2, '{"sample_size": 10.5}')$$);
+SELECT km_err($$SELECT * FROM clv_kmeans_scan('km_bad', ARRAY['a'], 1, 2, '{"n_inits": 3}')$$);
 SELECT km_err($$SELECT clv_kmeans_train('km_e', 'km_bad', ARRAY['a'], 2, '[1]')$$);
 SELECT km_err($$SELECT clv_kmeans_train('km_e', 'km_bad', ARRAY['a', 'a'], 2)$$);
 SELECT km_err($$SELECT clv_kmeans_train('km_e', 'km_bad', ARRAY[]::text[], 2)$$);

@@ -75,6 +75,8 @@ SELECT iv_err(q) FROM (VALUES
 	($$SELECT clv_predict_interval('iv_m', 2, 30, 38, 22, 39, options => '{"n_draws": 5}')$$),
 	($$SELECT clv_predict_interval('iv_m', 2, 30, 38, 22, 39, options => '{"n_draws": 100.5}')$$),
 	($$SELECT clv_predict_interval('iv_m', 2, 30, 38, 22, 39, options => '{"n_draws": 1000000}')$$),
+	($$SELECT clv_predict_interval('iv_m', 2, 30, 38, 22, 39, options => '{"n_draws": "100"}')$$),
+	($$SELECT clv_predict_interval('iv_m', 2, 30, 38, 22, 39, options => '{"covariance": [1]}')$$),
 	($$SELECT clv_predict_interval('iv_m', 2, 30, 38, 22, 39, options => '{"seed": -1}')$$),
 	($$SELECT clv_predict_interval('iv_m', 2, 30, 38, 22, 39, options => '{"seed": "a"}')$$),
 	($$SELECT clv_predict_interval('iv_m', 2, 30, 38, 22, 39, options => '{"draws": 10}')$$),

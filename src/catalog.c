@@ -23,7 +23,7 @@
 #include "utils/lsyscache.h"
 #include "utils/snapmgr.h"
 
-#include "btyd_json.h"
+#include "clv_json.h"
 #include "catalog.h"
 #include "fit.h"
 #include "name_cache.h"

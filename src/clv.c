@@ -42,16 +42,21 @@ _PG_init(void)
 	clv_kmeans_init();
 }
 
-static const struct
-{
-	const char *name;
-	double		days;
-}			clv_time_units[] =
-{
-	[CLV_UNIT_DAY] = {"day", 1.0},
-	[CLV_UNIT_WEEK] = {"week", 7.0},
-	[CLV_UNIT_MONTH] = {"month", 30.4375},
-	[CLV_UNIT_YEAR] = {"year", 365.25},
+/* The spellings of the time units, in enum order (NULL-terminated). */
+const char *const clv_time_unit_names[] = {
+	[CLV_UNIT_DAY] = "day",
+	[CLV_UNIT_WEEK] = "week",
+	[CLV_UNIT_MONTH] = "month",
+	[CLV_UNIT_YEAR] = "year",
+	NULL
+};
+
+/* Their lengths in days: a month and a year are calendar averages. */
+static const double clv_time_unit_lengths[] = {
+	[CLV_UNIT_DAY] = 1.0,
+	[CLV_UNIT_WEEK] = 7.0,
+	[CLV_UNIT_MONTH] = 30.4375,
+	[CLV_UNIT_YEAR] = 365.25,
 };
 
 /*
@@ -61,9 +66,9 @@ static const struct
 ClvTimeUnit
 clv_parse_time_unit(const char *name)
 {
-	for (int i = 0; i < (int) lengthof(clv_time_units); i++)
+	for (int i = 0; i < (int) lengthof(clv_time_unit_lengths); i++)
 	{
-		if (pg_strcasecmp(name, clv_time_units[i].name) == 0)
+		if (pg_strcasecmp(name, clv_time_unit_names[i]) == 0)
 			return (ClvTimeUnit) i;
 	}
 	ereport(ERROR,
@@ -83,25 +88,27 @@ clv_parse_time_unit_text(const text *name)
 	const char *s = VARDATA_ANY(name);
 	int			len = VARSIZE_ANY_EXHDR(name);
 
-	for (int i = 0; i < (int) lengthof(clv_time_units); i++)
+	for (int i = 0; i < (int) lengthof(clv_time_unit_lengths); i++)
 	{
-		if (strlen(clv_time_units[i].name) == (size_t) len &&
-			pg_strncasecmp(s, clv_time_units[i].name, len) == 0)
+		if (strlen(clv_time_unit_names[i]) == (size_t) len &&
+			pg_strncasecmp(s, clv_time_unit_names[i], len) == 0)
 			return (ClvTimeUnit) i;
 	}
 	return clv_parse_time_unit(text_to_cstring(name));
 }
 
+/* The spelling of a unit, as stored in clv_models.time_unit. */
 const char *
 clv_time_unit_name(ClvTimeUnit unit)
 {
-	Assert(unit >= 0 && unit < lengthof(clv_time_units));
-	return clv_time_units[unit].name;
+	Assert(unit >= 0 && unit < lengthof(clv_time_unit_lengths));
+	return clv_time_unit_names[unit];
 }
 
+/* Days per unit, to convert durations between units. */
 double
 clv_time_unit_days(ClvTimeUnit unit)
 {
-	Assert(unit >= 0 && unit < lengthof(clv_time_units));
-	return clv_time_units[unit].days;
+	Assert(unit >= 0 && unit < lengthof(clv_time_unit_lengths));
+	return clv_time_unit_lengths[unit];
 }

@@ -26,6 +26,9 @@ typedef enum ClvTimeUnit
 
 #define CLV_VALID_TIME_UNITS "day, week, month, year"
 
+/* "day", "week", ... in enum order, NULL-terminated (an options ENUM). */
+extern const char *const clv_time_unit_names[];
+
 extern ClvTimeUnit clv_parse_time_unit(const char *name);
 extern ClvTimeUnit clv_parse_time_unit_text(const text *name);
 extern const char *clv_time_unit_name(ClvTimeUnit unit);

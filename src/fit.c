@@ -27,14 +27,13 @@
 #include "utils/jsonb.h"
 #include "utils/memutils.h"
 
-#include "btyd_json.h"
+#include "clv_json.h"
 #include "fit.h"
+#include "options.h"
 #include "source.h"
 
 #define CLV_VALID_TX_MODELS "bgnbd, pareto_nbd, mbgnbd, bgbb"
 #define CLV_VALID_SPEND_MODELS "gamma_gamma"
-#define CLV_VALID_FIT_OPTIONS "time_unit, penalizer, max_iterations, tolerance, nonpositive_spend, verbose"
-#define CLV_VALID_NONPOSITIVE_SPEND "exclude, error"
 
 PG_FUNCTION_INFO_V1(clv_fit_sql);
 
@@ -57,94 +56,58 @@ clv_lookup_model(const char *name, bool want_spend)
 	return mi;
 }
 
+/* What clv_parse_fit_options fills: the fit options and the time unit. */
+typedef struct FitOptionsDest
+{
+	ClvFitOptions opt;
+	int			unit;			/* a ClvTimeUnit */
+} FitOptionsDest;
+
+StaticAssertDecl(sizeof(ClvTimeUnit) == sizeof(int),
+				 "an options ENUM stores an int");
+
+static const char *const nonpositive_spend_values[] = {"exclude", "error", NULL};
+
+static void
+set_nonpositive_spend(void *dest, const ClvOptionValue *v)
+{
+	((FitOptionsDest *) dest)->opt.nonpositive_spend_error = v->index == 1;
+}
+
+/* The options of clv_fit, clv_train and clv_compare_models. */
+static const ClvOption fit_options[] = {
+	{.key = "time_unit", .type = CLV_OPTION_ENUM, .values = clv_time_unit_names,
+	.flags = CLV_OPTION_ICASE, .def = CLV_UNIT_WEEK,
+	.offset = offsetof(FitOptionsDest, unit)},
+	{.key = "penalizer", .type = CLV_OPTION_NUMBER, .min = 0, .max = INFINITY,
+		.def = CLV_FIT_DEFAULT_PENALIZER,
+	.offset = offsetof(FitOptionsDest, opt.penalizer)},
+	{.key = "max_iterations", .type = CLV_OPTION_INT, .min = 1, .max = 1000000,
+		.def = CLV_FIT_DEFAULT_MAX_ITERATIONS,
+	.offset = offsetof(FitOptionsDest, opt.max_iterations)},
+	{.key = "tolerance", .type = CLV_OPTION_NUMBER, .min = 0, .max = INFINITY,
+		.flags = CLV_OPTION_MIN_OPEN, .def = CLV_FIT_DEFAULT_TOLERANCE,
+	.offset = offsetof(FitOptionsDest, opt.tolerance)},
+	{.key = "nonpositive_spend", .type = CLV_OPTION_ENUM,
+		.values = nonpositive_spend_values, .def = 0,
+	.set = set_nonpositive_spend},
+	{.key = "verbose", .type = CLV_OPTION_BOOL, .def = false,
+	.offset = offsetof(FitOptionsDest, opt.verbose)},
+};
+
+/*
+ * The fit options (options.c checks keys, types and ranges); the progress
+ * callback stays unset, fit_one sets it for a verbose fit.
+ */
 void
 clv_parse_fit_options(Jsonb *options, ClvFitOptions *opt, ClvTimeUnit *unit)
 {
-	JsonbIterator *it;
-	JsonbValue	v;
-	JsonbIteratorToken tok;
-	char	   *key = NULL;
+	FitOptionsDest d;
 
-	opt->penalizer = CLV_FIT_DEFAULT_PENALIZER;
-	opt->max_iterations = CLV_FIT_DEFAULT_MAX_ITERATIONS;
-	opt->tolerance = CLV_FIT_DEFAULT_TOLERANCE;
-	opt->nonpositive_spend_error = false;
-	opt->verbose = false;
-	opt->progress = NULL;
-	opt->progress_arg = NULL;
-	*unit = CLV_UNIT_WEEK;
-	if (options == NULL)
-		return;
-	if (!JB_ROOT_IS_OBJECT(options))
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("options must be a jsonb object"),
-				 errhint("Valid options are: %s.", CLV_VALID_FIT_OPTIONS)));
-
-	it = JsonbIteratorInit(&options->root);
-	while ((tok = JsonbIteratorNext(&it, &v, true)) != WJB_DONE)
-	{
-		if (tok == WJB_KEY)
-		{
-			key = pnstrdup(v.val.string.val, v.val.string.len);
-			continue;
-		}
-		if (tok != WJB_VALUE)
-			continue;
-		if (strcmp(key, "time_unit") == 0)
-			*unit = clv_parse_time_unit(clv_jsonb_string(&v, "option time_unit"));
-		else if (strcmp(key, "penalizer") == 0)
-		{
-			opt->penalizer = clv_jsonb_number(&v, "option penalizer");
-			if (opt->penalizer < 0)
-				ereport(ERROR,
-						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-						 errmsg("option penalizer must be >= 0, not %g", opt->penalizer)));
-		}
-		else if (strcmp(key, "max_iterations") == 0)
-		{
-			double		d = clv_jsonb_number(&v, "option max_iterations");
-
-			if (d < 1 || d > 1000000 || d != floor(d))
-				ereport(ERROR,
-						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-						 errmsg("option max_iterations must be an integer between 1 and 1000000, not %g", d)));
-			opt->max_iterations = (int) d;
-		}
-		else if (strcmp(key, "tolerance") == 0)
-		{
-			opt->tolerance = clv_jsonb_number(&v, "option tolerance");
-			if (!(opt->tolerance > 0))
-				ereport(ERROR,
-						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-						 errmsg("option tolerance must be > 0, not %g", opt->tolerance)));
-		}
-		else if (strcmp(key, "nonpositive_spend") == 0)
-		{
-			char	   *how = clv_jsonb_string(&v, "option nonpositive_spend");
-
-			if (strcmp(how, "exclude") != 0 && strcmp(how, "error") != 0)
-				ereport(ERROR,
-						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-						 errmsg("unknown nonpositive_spend \"%s\"", how),
-						 errhint("Valid values are: %s.", CLV_VALID_NONPOSITIVE_SPEND)));
-			opt->nonpositive_spend_error = strcmp(how, "error") == 0;
-		}
-		else if (strcmp(key, "verbose") == 0)
-		{
-			if (v.type != jbvBool)
-				ereport(ERROR,
-						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-						 errmsg("option verbose must be a boolean, not a %s",
-								clv_jsonb_type_name(&v))));
-			opt->verbose = v.val.boolean;
-		}
-		else
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("unknown option \"%s\"", key),
-					 errhint("Valid options are: %s.", CLV_VALID_FIT_OPTIONS)));
-	}
+	memset(&d, 0, sizeof(d));
+	clv_parse_options(options, fit_options, lengthof(fit_options), &d);
+	*opt = d.opt;
+	*unit = (ClvTimeUnit) d.unit;
 }
 
 static void

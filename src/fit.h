@@ -53,8 +53,9 @@ extern void clv_validate_customer(const ClvModelInfo *tx, double x, double rec,
 
 /*
  * Parses the options jsonb (time_unit, penalizer, max_iterations,
- * tolerance); unknown keys are 22023 listing the valid ones.  NULL options
- * give the defaults.
+ * tolerance, nonpositive_spend, verbose) with the options parser of
+ * options.h: unknown keys, wrong types and values out of range are 22023.
+ * NULL options give the defaults.
  */
 extern void clv_parse_fit_options(Jsonb *options, ClvFitOptions *opt,
 								  ClvTimeUnit *unit);

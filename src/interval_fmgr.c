@@ -24,9 +24,10 @@
 #include "utils/builtins.h"
 #include "utils/jsonb.h"
 
-#include "btyd_json.h"
+#include "clv_json.h"
 #include "catalog.h"
 #include "interval.h"
+#include "options.h"
 #include "predict.h"
 
 PG_FUNCTION_INFO_V1(clv_predict_interval_params);
@@ -75,74 +76,21 @@ typedef struct IntervalCache
 typedef struct IntervalOptions
 {
 	int			n_draws;
-	uint64		seed;
+	int64		seed;
 	JsonbContainer *covariance; /* NULL: the catalog's */
 } IntervalOptions;
 
-static void
-parse_options(Jsonb *options, IntervalOptions *opt)
-{
-	JsonbIterator *it;
-	JsonbValue	v;
-	JsonbIteratorToken tok;
-	char	   *key = NULL;
-
-	opt->n_draws = CLV_INTERVAL_DEFAULT_DRAWS;
-	opt->seed = CLV_INTERVAL_DEFAULT_SEED;
-	opt->covariance = NULL;
-	if (!JB_ROOT_IS_OBJECT(options))
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("options must be a jsonb object"),
-				 errhint("For example {\"n_draws\": 1000, \"seed\": 1}.")));
-	it = JsonbIteratorInit(&options->root);
-	while ((tok = JsonbIteratorNext(&it, &v, true)) != WJB_DONE)
-	{
-		double		d;
-
-		if (tok == WJB_KEY)
-		{
-			key = pnstrdup(v.val.string.val, v.val.string.len);
-			continue;
-		}
-		if (tok != WJB_VALUE)
-			continue;
-		if (strcmp(key, "n_draws") == 0)
-		{
-			d = clv_jsonb_number(&v, "option n_draws");
-			if (d != floor(d) || d < CLV_INTERVAL_MIN_DRAWS || d > CLV_INTERVAL_MAX_DRAWS)
-				ereport(ERROR,
-						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-						 errmsg("option n_draws must be a whole number from %d to %d, not %g",
-								CLV_INTERVAL_MIN_DRAWS, CLV_INTERVAL_MAX_DRAWS, d)));
-			opt->n_draws = (int) d;
-		}
-		else if (strcmp(key, "seed") == 0)
-		{
-			d = clv_jsonb_number(&v, "option seed");
-			if (d != floor(d) || d < 0 || d > CLV_INTERVAL_MAX_SEED)
-				ereport(ERROR,
-						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-						 errmsg("option seed must be a whole number from 0 to 2^53, not %g", d)));
-			opt->seed = (uint64) d;
-		}
-		else if (strcmp(key, "covariance") == 0)
-		{
-			if (v.type != jbvBinary || !JsonContainerIsObject(v.val.binary.data))
-				ereport(ERROR,
-						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-						 errmsg("option covariance must be an object, not a %s",
-								clv_jsonb_type_name(&v)),
-						 errhint("Pass the covariance column of clv_models.")));
-			opt->covariance = v.val.binary.data;
-		}
-		else
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("unknown option \"%s\"", key),
-					 errhint("Valid options are n_draws, seed and covariance.")));
-	}
-}
+static const ClvOption interval_options[] = {
+	{.key = "n_draws", .type = CLV_OPTION_INT, .min = CLV_INTERVAL_MIN_DRAWS,
+		.max = CLV_INTERVAL_MAX_DRAWS, .def = CLV_INTERVAL_DEFAULT_DRAWS,
+	.offset = offsetof(IntervalOptions, n_draws)},
+	{.key = "seed", .type = CLV_OPTION_INT64, .min = 0, .max = CLV_INTERVAL_MAX_SEED,
+		.def = CLV_INTERVAL_DEFAULT_SEED,
+	.offset = offsetof(IntervalOptions, seed)},
+	{.key = "covariance", .type = CLV_OPTION_OBJECT,
+		.hint = "Pass the covariance column of clv_models.",
+	.offset = offsetof(IntervalOptions, covariance)},
+};
 
 /*
  * The Cholesky factor of one fit's log-scale covariance, from an object
@@ -168,7 +116,7 @@ covariance_factor(JsonbContainer *cov, const char *part, const ClvModelInfo *mi,
 	if (pv.type != jbvBinary || !JsonContainerIsObject(pv.val.binary.data))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("covariance \"%s\" must be an object, not a %s", part,
+				 errmsg("covariance \"%s\" must be an object, not %s", part,
 						clv_jsonb_type_name(&pv))));
 	names = getKeyJsonValueFromContainer(pv.val.binary.data, "names", 5, NULL);
 	ls = getKeyJsonValueFromContainer(pv.val.binary.data, "log_scale", 9, NULL);
@@ -259,7 +207,7 @@ interval_model(FunctionCallInfo fcinfo, bool by_name, Jsonb *options)
 		(!by_name || memcmp(&c->seen, &now, sizeof(now)) == 0))
 		return c;
 
-	parse_options(options, &opt);
+	clv_parse_options(options, interval_options, lengthof(interval_options), &opt);
 	if (by_name)
 	{
 		char	   *name = text_to_cstring((text *) a0);
@@ -301,7 +249,7 @@ interval_model(FunctionCallInfo fcinfo, bool by_name, Jsonb *options)
 	if (c->work)
 		pfree(c->work);
 	c->tx_draws = c->sp_draws = c->work = NULL;
-	clv_interval_rng_seed(&rng, opt.seed);
+	clv_interval_rng_seed(&rng, (uint64) opt.seed);
 	c->tx_draws = make_draws(mcxt, &rng, c->spec.tx_model, c->spec.tx_params, cov,
 							 "transaction", opt.n_draws);
 	if (c->spec.spend_model)

@@ -31,8 +31,10 @@
 #include "utils/numeric.h"
 
 #include "catalog.h"
+#include "clv_json.h"
 #include "kmeans.h"
 #include "name_cache.h"
+#include "options.h"
 #include "source.h"
 
 PG_FUNCTION_INFO_V1(clv_kmeans_train);
@@ -79,16 +81,22 @@ typedef struct KMeansOptions
 	int64		sample_size;	/* scan only */
 } KMeansOptions;
 
+/* The scalings by enum value, NULL-terminated (an options ENUM). */
 static const char *const kmeans_scaling_names[] = {
 	[KMEANS_SCALE_NONE] = "none",
 	[KMEANS_SCALE_ZSCORE] = "zscore",
 	[KMEANS_SCALE_LOG_ZSCORE] = "log_zscore",
+	NULL
 };
 
+StaticAssertDecl(sizeof(KMeansScaling) == sizeof(int),
+				 "an options ENUM stores an int");
+
+/* The scaling of a stored model's params; 22023 listing the valid ones. */
 static KMeansScaling
 kmeans_parse_scaling(const char *s)
 {
-	for (int i = 0; i < (int) lengthof(kmeans_scaling_names); i++)
+	for (int i = 0; kmeans_scaling_names[i] != NULL; i++)
 	{
 		if (strcmp(s, kmeans_scaling_names[i]) == 0)
 			return (KMeansScaling) i;
@@ -100,128 +108,44 @@ kmeans_parse_scaling(const char *s)
 	pg_unreachable();
 }
 
-/* A jsonb number as a double (NaN and infinities cannot occur in jsonb). */
-static double
-jbv_double(JsonbValue *v)
-{
-	return DatumGetFloat8(DirectFunctionCall1(numeric_float8,
-											  NumericGetDatum(v->val.numeric)));
-}
-
-static const char *
-jbv_type_name(JsonbValue *v)
-{
-	switch (v->type)
-	{
-		case jbvNull:
-			return "null";
-		case jbvString:
-			return "a string";
-		case jbvNumeric:
-			return "a number";
-		case jbvBool:
-			return "a boolean";
-		default:
-			return "an array or object";
-	}
-}
-
-/* An integer option within [lo, hi]; the message names option and value. */
-static int64
-option_int(const char *key, JsonbValue *v, int64 lo, int64 hi)
-{
-	double		d;
-
-	if (v->type != jbvNumeric)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("option \"%s\" must be an integer, not %s", key, jbv_type_name(v))));
-	d = jbv_double(v);
-	if (d != floor(d) || d < (double) lo || d > (double) hi)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("option \"%s\" = %g is invalid", key, d),
-				 errhint("\"%s\" must be an integer from " INT64_FORMAT " to " INT64_FORMAT ".",
-						 key, lo, hi)));
-	return (int64) d;
-}
-
 /*
- * Options are a flat jsonb object; an unknown key is an error (a typo would
- * otherwise silently train with a default).
+ * The options of a training; a scan takes the same (so that its numbers
+ * match a model trained with them) and its sample_size.  An unknown key is
+ * an error: a typo would otherwise silently train with a default.
  */
+#define KMEANS_TRAIN_OPTIONS \
+	{.key = "n_init", .type = CLV_OPTION_INT, .min = 1, .max = 1000, .def = 10, \
+	.offset = offsetof(KMeansOptions, n_init)}, \
+	{.key = "max_iter", .type = CLV_OPTION_INT, .min = 1, .max = 100000, .def = 300, \
+	.offset = offsetof(KMeansOptions, max_iter)}, \
+	{.key = "tol", .type = CLV_OPTION_NUMBER, .min = 0, .max = INFINITY, .def = 1e-4, \
+	.offset = offsetof(KMeansOptions, tol)}, \
+	{.key = "seed", .type = CLV_OPTION_INT64, .min = 0, .max = PG_UINT32_MAX, .def = 0, \
+	.offset = offsetof(KMeansOptions, seed)}, \
+	{.key = "scaling", .type = CLV_OPTION_ENUM, .values = kmeans_scaling_names, \
+		.def = KMEANS_SCALE_ZSCORE, \
+	.offset = offsetof(KMeansOptions, scaling)}, \
+	{.key = "verbose", .type = CLV_OPTION_BOOL, .def = false, \
+	.offset = offsetof(KMeansOptions, verbose)}
+
+static const ClvOption kmeans_train_options[] = {KMEANS_TRAIN_OPTIONS};
+
+static const ClvOption kmeans_scan_options[] = {
+	KMEANS_TRAIN_OPTIONS,
+	{.key = "sample_size", .type = CLV_OPTION_INT64, .min = 2, .max = 100000,
+		.def = 10000,
+	.offset = offsetof(KMeansOptions, sample_size)},
+};
+
+/* The options of a training or (scan) of clv_kmeans_scan. */
 static void
 kmeans_parse_options(Jsonb *jb, bool scan, KMeansOptions *o)
 {
-	JsonbIterator *it;
-	JsonbValue	v;
-	JsonbIteratorToken tok;
-	char	   *key = NULL;
-
-	o->n_init = 10;
-	o->max_iter = 300;
-	o->tol = 1e-4;
-	o->seed = 0;
-	o->scaling = KMEANS_SCALE_ZSCORE;
-	o->verbose = false;
-	o->sample_size = 10000;
-
-	if (!JB_ROOT_IS_OBJECT(jb) || JB_ROOT_IS_SCALAR(jb))
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("options must be a jsonb object")));
-
-	it = JsonbIteratorInit(&jb->root);
-	while ((tok = JsonbIteratorNext(&it, &v, true)) != WJB_DONE)
-	{
-		if (tok == WJB_KEY)
-		{
-			key = pnstrdup(v.val.string.val, v.val.string.len);
-			continue;
-		}
-		if (tok != WJB_VALUE)
-			continue;
-		if (strcmp(key, "n_init") == 0)
-			o->n_init = (int) option_int(key, &v, 1, 1000);
-		else if (strcmp(key, "max_iter") == 0)
-			o->max_iter = (int) option_int(key, &v, 1, 100000);
-		else if (strcmp(key, "seed") == 0)
-			o->seed = option_int(key, &v, 0, PG_UINT32_MAX);
-		else if (scan && strcmp(key, "sample_size") == 0)
-			o->sample_size = option_int(key, &v, 2, 100000);
-		else if (strcmp(key, "tol") == 0)
-		{
-			if (v.type != jbvNumeric || jbv_double(&v) < 0.0)
-				ereport(ERROR,
-						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-						 errmsg("option \"tol\" must be a number >= 0")));
-			o->tol = jbv_double(&v);
-		}
-		else if (strcmp(key, "scaling") == 0)
-		{
-			if (v.type != jbvString)
-				ereport(ERROR,
-						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-						 errmsg("option \"scaling\" must be a string, not %s", jbv_type_name(&v)),
-						 errhint("Valid scalings are: %s.", KMEANS_VALID_SCALINGS)));
-			o->scaling = kmeans_parse_scaling(pnstrdup(v.val.string.val,
-													   v.val.string.len));
-		}
-		else if (strcmp(key, "verbose") == 0)
-		{
-			if (v.type != jbvBool)
-				ereport(ERROR,
-						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-						 errmsg("option \"verbose\" must be a boolean, not %s", jbv_type_name(&v))));
-			o->verbose = v.val.boolean;
-		}
-		else
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("unknown option \"%s\"", key),
-					 errhint("Valid options are: n_init, max_iter, tol, seed, scaling, verbose%s.",
-							 scan ? ", sample_size" : "")));
-	}
+	memset(o, 0, sizeof(*o));
+	if (scan)
+		clv_parse_options(jb, kmeans_scan_options, lengthof(kmeans_scan_options), o);
+	else
+		clv_parse_options(jb, kmeans_train_options, lengthof(kmeans_train_options), o);
 }
 
 /* Feature names from a text[]: non-empty, no NULLs, no duplicates. */
@@ -580,146 +504,184 @@ kmeans_fit_or_error(KMeansData *data, int k, const KMeansOptions *o,
 				 errhint("Choose a smaller k.")));
 }
 
-/* JSON output helpers: shortest round-trip doubles. */
+/* "key": [[...], ...]: k rows of d numbers. */
 static void
-json_double(StringInfo buf, double v)
+kmeans_json_matrix(StringInfo buf, const char *key, const double *m, int k, int d)
 {
-	char		tmp[DOUBLE_SHORTEST_DECIMAL_LEN];
-
-	Assert(isfinite(v));
-	double_to_shortest_decimal_buf(v, tmp);
-	appendStringInfoString(buf, tmp);
-}
-
-static void
-json_doubles(StringInfo buf, const double *v, int n)
-{
+	clv_json_key(buf, key);
 	appendStringInfoChar(buf, '[');
-	for (int i = 0; i < n; i++)
+	for (int c = 0; c < k; c++)
 	{
-		if (i)
+		if (c)
 			appendStringInfoString(buf, ", ");
-		json_double(buf, v[i]);
+		clv_json_numbers(buf, m + c * d, d);
 	}
 	appendStringInfoChar(buf, ']');
 }
 
 /*
+ * The params of a trained model: everything clv_cluster needs to score a
+ * customer without the training data (features, scaling, scaled centroids)
+ * and, for people, the centroids in the features' own units, the cluster
+ * sizes and the inertia.
+ */
+static Jsonb *
+kmeans_params_jsonb(const KMeansData *data, const KMeansOptions *o,
+					const KMeansFit *fit, const double *center,
+					const double *scale)
+{
+	int			k = fit->k;
+	int			d = data->d;
+	double	   *orig = palloc(mul_size(mul_size(k, d), sizeof(double)));
+	StringInfoData buf,
+				sub;
+
+	for (int c = 0; c < k; c++)
+		for (int j = 0; j < d; j++)
+			orig[c * d + j] = kmeans_unscale_value(o->scaling, fit->centroids[c * d + j],
+												   center[j], scale[j]);
+	initStringInfo(&buf);
+	appendStringInfoChar(&buf, '{');
+	clv_json_num(&buf, "k", k);
+	clv_json_key(&buf, "features");
+	appendStringInfoChar(&buf, '[');
+	for (int j = 0; j < d; j++)
+	{
+		if (j)
+			appendStringInfoString(&buf, ", ");
+		escape_json(&buf, data->features[j]);
+	}
+	appendStringInfoChar(&buf, ']');
+	initStringInfo(&sub);
+	appendStringInfoChar(&sub, '{');
+	clv_json_str(&sub, "method", kmeans_scaling_names[o->scaling]);
+	clv_json_key(&sub, "center");
+	clv_json_numbers(&sub, center, d);
+	clv_json_key(&sub, "scale");
+	clv_json_numbers(&sub, scale, d);
+	appendStringInfoChar(&sub, '}');
+	clv_json_raw(&buf, "scaling", sub.data);
+	kmeans_json_matrix(&buf, "centroids", orig, k, d);
+	kmeans_json_matrix(&buf, "centroids_scaled", fit->centroids, k, d);
+	clv_json_key(&buf, "sizes");
+	appendStringInfoChar(&buf, '[');
+	for (int c = 0; c < k; c++)
+		appendStringInfo(&buf, "%s" INT64_FORMAT, c ? ", " : "", fit->sizes[c]);
+	appendStringInfoChar(&buf, ']');
+	clv_json_key(&buf, "inertia");
+	clv_json_number(&buf, fit->inertia);
+	appendStringInfoChar(&buf, '}');
+	pfree(orig);
+	return clv_json_finish(&buf);
+}
+
+/* The options as used, defaults filled in (verbose is not stored). */
+static Jsonb *
+kmeans_options_jsonb(const KMeansOptions *o)
+{
+	StringInfoData buf;
+
+	initStringInfo(&buf);
+	appendStringInfoChar(&buf, '{');
+	clv_json_num(&buf, "n_init", o->n_init);
+	clv_json_num(&buf, "max_iter", o->max_iter);
+	clv_json_num(&buf, "tol", o->tol);
+	clv_json_num(&buf, "seed", (double) o->seed);
+	clv_json_str(&buf, "scaling", kmeans_scaling_names[o->scaling]);
+	appendStringInfoChar(&buf, '}');
+	return clv_json_finish(&buf);
+}
+
+/* The restarts (inertia and iterations of each) and the rows skipped. */
+static Jsonb *
+kmeans_diagnostics_jsonb(const KMeansData *data, const KMeansOptions *o,
+						 const KMeansFit *fit)
+{
+	StringInfoData buf;
+
+	initStringInfo(&buf);
+	appendStringInfoChar(&buf, '{');
+	clv_json_num(&buf, "best_restart", fit->best_restart);
+	clv_json_num(&buf, "skipped_null_rows", (double) data->skipped_null);
+	clv_json_key(&buf, "restart_inertia");
+	clv_json_numbers(&buf, fit->restart_inertia, o->n_init);
+	clv_json_key(&buf, "restart_iterations");
+	appendStringInfoChar(&buf, '[');
+	for (int r = 0; r < o->n_init; r++)
+		appendStringInfo(&buf, "%s%d", r ? ", " : "", fit->restart_iterations[r]);
+	appendStringInfoString(&buf, "]}");
+	return clv_json_finish(&buf);
+}
+
+/*
+ * Stores the trained model as the next version of name (the catalog's
+ * trigger numbers it); the row is returned in the caller's context, since
+ * it must outlive the SPI connection the training runs in.
+ */
+static Datum
+kmeans_store(FunctionCallInfo fcinfo, MemoryContext fncxt, const char *name,
+			 const char *source, const KMeansData *data,
+			 const KMeansOptions *o, const KMeansFit *fit,
+			 const double *center, const double *scale)
+{
+	static const char *const columns[7] = {"params", "n_customers",
+		"converged", "iterations", "source", "options", "diagnostics"};
+	Oid			argtypes[7] = {JSONBOID, INT8OID, BOOLOID, INT4OID, TEXTOID,
+		JSONBOID, JSONBOID};
+	Datum		args[7];
+	MemoryContext spicxt;
+	Datum		result;
+
+	args[0] = JsonbPGetDatum(kmeans_params_jsonb(data, o, fit, center, scale));
+	args[1] = Int64GetDatum(data->n);
+	args[2] = BoolGetDatum(fit->converged);
+	args[3] = Int32GetDatum(fit->iterations);
+	args[4] = CStringGetTextDatum(source);
+	args[5] = JsonbPGetDatum(kmeans_options_jsonb(o));
+	args[6] = JsonbPGetDatum(kmeans_diagnostics_jsonb(data, o, fit));
+	spicxt = MemoryContextSwitchTo(fncxt);
+	result = clv_catalog_store(fcinfo, name, "kmeans", 7, columns, argtypes,
+							   args, "       ");
+	MemoryContextSwitchTo(spicxt);
+	return result;
+}
+
+/*
  * Trains a K-Means segmentation and stores it as the next version of name
- * in clv_models (kind 'kmeans'); returns the stored row.  params holds
- * everything needed to score a customer without the training data.
+ * in clv_models (kind 'kmeans'); returns the stored row.  The steps: check
+ * the name, features, options and k before reading anything; read the
+ * features (sorted, so the model does not depend on row order); scale;
+ * fit; store.
  */
 Datum
 clv_kmeans_train(PG_FUNCTION_ARGS)
 {
-	text	   *name = PG_GETARG_TEXT_PP(0);
+	char	   *name = text_to_cstring(PG_GETARG_TEXT_PP(0));
 	char	   *source = text_to_cstring(PG_GETARG_TEXT_PP(1));
 	int			k = PG_GETARG_INT32(3);
-	Jsonb	   *opts = PG_GETARG_JSONB_P(4);
+	MemoryContext fncxt = CurrentMemoryContext;
 	KMeansOptions o;
 	KMeansData	data;
 	KMeansFit	fit;
 	double	   *center,
-			   *scale,
-			   *orig;
-	StringInfoData params,
-				options,
-				diag;
-	static const char *const columns[7] = {"params", "n_customers",
-		"converged", "iterations", "source", "options", "diagnostics"};
-	MemoryContext fncxt = CurrentMemoryContext;
-	MemoryContext spicxt;
-	Datum		args[7];
-	Oid			argtypes[7] = {JSONBOID, INT8OID, BOOLOID, INT4OID, TEXTOID,
-		JSONBOID, JSONBOID};
+			   *scale;
 	Datum		result;
-	int			d;
 
-	clv_catalog_check_trainable(fcinfo, text_to_cstring(name), "kmeans");
+	clv_catalog_check_trainable(fcinfo, name, "kmeans");
 	data.features = kmeans_feature_names(PG_GETARG_ARRAYTYPE_P(2), &data.d);
-	d = data.d;
-	kmeans_parse_options(opts, false, &o);
+	kmeans_parse_options(PG_GETARG_JSONB_P(4), false, &o);
 	kmeans_check_k_range(k);
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
-
 	kmeans_read(source, &data);
 	kmeans_check_k(k, data.n);
-	center = palloc(sizeof(double) * d);
-	scale = palloc(sizeof(double) * d);
+	center = palloc(sizeof(double) * data.d);
+	scale = palloc(sizeof(double) * data.d);
 	kmeans_scale_or_error(&data, o.scaling, center, scale);
 	kmeans_fit_or_error(&data, k, &o, false, &fit);
-
-	orig = palloc(sizeof(double) * k * d);
-	for (int c = 0; c < k; c++)
-		for (int j = 0; j < d; j++)
-			orig[c * d + j] = kmeans_unscale_value(o.scaling, fit.centroids[c * d + j],
-												   center[j], scale[j]);
-
-	initStringInfo(&params);
-	appendStringInfo(&params, "{\"k\": %d, \"features\": [", k);
-	for (int j = 0; j < d; j++)
-	{
-		if (j)
-			appendStringInfoString(&params, ", ");
-		escape_json(&params, data.features[j]);
-	}
-	appendStringInfo(&params, "], \"scaling\": {\"method\": \"%s\", \"center\": ",
-					 kmeans_scaling_names[o.scaling]);
-	json_doubles(&params, center, d);
-	appendStringInfoString(&params, ", \"scale\": ");
-	json_doubles(&params, scale, d);
-	appendStringInfoString(&params, "}, \"centroids\": [");
-	for (int c = 0; c < k; c++)
-	{
-		if (c)
-			appendStringInfoString(&params, ", ");
-		json_doubles(&params, orig + c * d, d);
-	}
-	appendStringInfoString(&params, "], \"centroids_scaled\": [");
-	for (int c = 0; c < k; c++)
-	{
-		if (c)
-			appendStringInfoString(&params, ", ");
-		json_doubles(&params, fit.centroids + c * d, d);
-	}
-	appendStringInfoString(&params, "], \"sizes\": [");
-	for (int c = 0; c < k; c++)
-		appendStringInfo(&params, "%s" INT64_FORMAT, c ? ", " : "", fit.sizes[c]);
-	appendStringInfoString(&params, "], \"inertia\": ");
-	json_double(&params, fit.inertia);
-	appendStringInfoChar(&params, '}');
-
-	initStringInfo(&options);
-	appendStringInfo(&options,
-					 "{\"n_init\": %d, \"max_iter\": %d, \"tol\": ",
-					 o.n_init, o.max_iter);
-	json_double(&options, o.tol);
-	appendStringInfo(&options, ", \"seed\": " INT64_FORMAT ", \"scaling\": \"%s\"}",
-					 o.seed, kmeans_scaling_names[o.scaling]);
-
-	initStringInfo(&diag);
-	appendStringInfo(&diag, "{\"best_restart\": %d, \"skipped_null_rows\": " INT64_FORMAT
-					 ", \"restart_inertia\": ", fit.best_restart, data.skipped_null);
-	json_doubles(&diag, fit.restart_inertia, o.n_init);
-	appendStringInfoString(&diag, ", \"restart_iterations\": [");
-	for (int r = 0; r < o.n_init; r++)
-		appendStringInfo(&diag, "%s%d", r ? ", " : "", fit.restart_iterations[r]);
-	appendStringInfoString(&diag, "]}");
-
-	args[0] = DirectFunctionCall1(jsonb_in, CStringGetDatum(params.data));
-	args[1] = Int64GetDatum(data.n);
-	args[2] = BoolGetDatum(fit.converged);
-	args[3] = Int32GetDatum(fit.iterations);
-	args[4] = CStringGetTextDatum(source);
-	args[5] = DirectFunctionCall1(jsonb_in, CStringGetDatum(options.data));
-	args[6] = DirectFunctionCall1(jsonb_in, CStringGetDatum(diag.data));
-	/* the stored row must outlive this SPI connection */
-	spicxt = MemoryContextSwitchTo(fncxt);
-	result = clv_catalog_store(fcinfo, text_to_cstring(name), "kmeans", 7,
-							   columns, argtypes, args, "       ");
-	MemoryContextSwitchTo(spicxt);
+	result = kmeans_store(fcinfo, fncxt, name, source, &data, &o, &fit,
+						  center, scale);
 	SPI_finish();
 	PG_RETURN_DATUM(result);
 }
@@ -859,7 +821,7 @@ params_doubles(JsonbValue *v, int n, double *out, const char *what)
 
 		if (e == NULL || e->type != jbvNumeric)
 			bad_params(what);
-		out[i] = jbv_double(e);
+		out[i] = clv_jsonb_number(e, what);
 	}
 }
 

@@ -18,7 +18,7 @@
 #include "utils/jsonb.h"
 
 #include "bgbb.h"
-#include "btyd_json.h"
+#include "clv_json.h"
 #include "fit.h"
 #include "predict.h"
 

@@ -1,7 +1,7 @@
 /*-------------------------------------------------------------------------
  *
- * btyd_json.c
- *	  Small jsonb helpers for the BTYD glue.
+ * clv_json.c
+ *	  The jsonb helpers of every model kind (see clv_json.h).
  *
  * Results are few and small, so objects are written as JSON text (with
  * shortest round-trip numbers) and parsed once by jsonb_in; that keeps the
@@ -21,8 +21,9 @@
 #include "utils/json.h"
 #include "utils/numeric.h"
 
-#include "btyd_json.h"
+#include "clv_json.h"
 
+/* A key after a comma unless it is the first in the object. */
 void
 clv_json_key(StringInfo buf, const char *key)
 {
@@ -32,6 +33,7 @@ clv_json_key(StringInfo buf, const char *key)
 	appendStringInfoChar(buf, ':');
 }
 
+/* Non-finite numbers have no JSON spelling: they are written as null. */
 void
 clv_json_num(StringInfo buf, const char *key, double v)
 {
@@ -47,6 +49,7 @@ clv_json_num(StringInfo buf, const char *key, double v)
 	}
 }
 
+/* A NULL string is JSON null (e.g. no spend model). */
 void
 clv_json_str(StringInfo buf, const char *key, const char *v)
 {
@@ -57,6 +60,7 @@ clv_json_str(StringInfo buf, const char *key, const char *v)
 		escape_json(buf, v);
 }
 
+/* A boolean member. */
 void
 clv_json_bool(StringInfo buf, const char *key, bool v)
 {
@@ -64,6 +68,7 @@ clv_json_bool(StringInfo buf, const char *key, bool v)
 	appendStringInfoString(buf, v ? "true" : "false");
 }
 
+/* A member whose value is JSON text built elsewhere (a nested object). */
 void
 clv_json_raw(StringInfo buf, const char *key, const char *json)
 {
@@ -71,12 +76,43 @@ clv_json_raw(StringInfo buf, const char *key, const char *json)
 	appendStringInfoString(buf, json);
 }
 
+/* Parses the text once into jsonb. */
 Jsonb *
 clv_json_finish(StringInfo buf)
 {
 	return DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum(buf->data)));
 }
 
+/* A bare number; callers only write finite ones (fitted values). */
+void
+clv_json_number(StringInfo buf, double v)
+{
+	char		num[DOUBLE_SHORTEST_DECIMAL_LEN];
+
+	Assert(isfinite(v));
+	double_to_shortest_decimal_buf(v, num);
+	appendStringInfoString(buf, num);
+}
+
+/* A bare array of n numbers, as centroids and scalings are stored. */
+void
+clv_json_numbers(StringInfo buf, const double *v, int n)
+{
+	appendStringInfoChar(buf, '[');
+	for (int i = 0; i < n; i++)
+	{
+		if (i > 0)
+			appendStringInfoString(buf, ", ");
+		clv_json_number(buf, v[i]);
+	}
+	appendStringInfoChar(buf, ']');
+}
+
+/*
+ * What a value is, with its article, for "must be a number, not %s"
+ * messages.  Values from an iterator with skipNested are jbvBinary for
+ * arrays and objects.
+ */
 const char *
 clv_jsonb_type_name(const JsonbValue *v)
 {
@@ -85,16 +121,26 @@ clv_jsonb_type_name(const JsonbValue *v)
 		case jbvNull:
 			return "null";
 		case jbvString:
-			return "string";
+			return "a string";
 		case jbvNumeric:
-			return "number";
+			return "a number";
 		case jbvBool:
-			return "boolean";
+			return "a boolean";
+		case jbvArray:
+			return "an array";
+		case jbvObject:
+			return "an object";
+		case jbvBinary:
+			return JsonContainerIsObject(v->val.binary.data) ? "an object" : "an array";
 		default:
-			return "array or object";
+			return "an unknown value";
 	}
 }
 
+/*
+ * A number as a double.  jsonb has no NaN or infinity, but a numeric beyond
+ * float8 (1e400) makes numeric_float8 raise 22003 itself.
+ */
 double
 clv_jsonb_number(const JsonbValue *v, const char *what)
 {
@@ -103,7 +149,7 @@ clv_jsonb_number(const JsonbValue *v, const char *what)
 	if (v->type != jbvNumeric)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("%s must be a number, not a %s", what, clv_jsonb_type_name(v))));
+				 errmsg("%s must be a number, not %s", what, clv_jsonb_type_name(v))));
 	d = DatumGetFloat8(DirectFunctionCall1(numeric_float8,
 										   NumericGetDatum(v->val.numeric)));
 	if (!isfinite(d))
@@ -113,12 +159,13 @@ clv_jsonb_number(const JsonbValue *v, const char *what)
 	return d;
 }
 
+/* A string value, copied and NUL-terminated. */
 char *
 clv_jsonb_string(const JsonbValue *v, const char *what)
 {
 	if (v->type != jbvString)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("%s must be a string, not a %s", what, clv_jsonb_type_name(v))));
+				 errmsg("%s must be a string, not %s", what, clv_jsonb_type_name(v))));
 	return pnstrdup(v->val.string.val, v->val.string.len);
 }
