@@ -200,6 +200,26 @@ $$;
 SELECT km_stale() AS clusters_seen;
 DROP FUNCTION km_stale();
 
+-- A failed lookup leaves nothing in the by-name cache: the same call site
+-- finds the model once it has been trained.
+CREATE FUNCTION km_retry() RETURNS text LANGUAGE plpgsql AS $$
+DECLARE
+	got text := '';
+BEGIN
+	FOR i IN 1 .. 2 LOOP
+		BEGIN
+			got := got || clv_cluster('km_retry', ARRAY[0.5, 0.5]::float8[]) || ' ';
+		EXCEPTION WHEN undefined_object THEN
+			got := got || 'missing ';
+			PERFORM clv_kmeans_train('km_retry', 'km_blobs', ARRAY['x', 'y'], 3, '{"seed": 7}');
+		END;
+	END LOOP;
+	RETURN got;
+END
+$$;
+SELECT km_retry() AS lookups;
+DROP FUNCTION km_retry();
+
 -- Row order does not matter (issue 10): three orders of one multiset of rows
 -- with ties and duplicates (every distinct row five times, many equal
 -- coordinates) give byte-identical models and scans.  Each copy is written

@@ -21,7 +21,6 @@
 #include "utils/guc.h"
 #include "utils/jsonb.h"
 #include "utils/lsyscache.h"
-#include "utils/snapmgr.h"
 
 #include "clv_json.h"
 #include "catalog.h"
@@ -439,14 +438,6 @@ clv_train(PG_FUNCTION_ARGS)
 }
 
 
-/* One resolved model name, kept for the rest of the query. */
-typedef struct ClvCachedModel
-{
-	ClvNameCacheKey key;		/* the name */
-	ClvSnapshotKey seen;
-	ClvModelSpec spec;
-} ClvCachedModel;
-
 /*
  * fn_extra of a name-based function: the names resolved so far, and the
  * inline params seen last (one slot: params that change per row must not
@@ -455,20 +446,42 @@ typedef struct ClvCachedModel
 typedef struct ClvSpecCache
 {
 	HTAB	   *names;
-	char	   *json;			/* text of the last inline params, or NULL */
-	ClvModelSpec json_spec;
+	ClvCacheSlot json;			/* keyed on the text of the params */
 } ClvSpecCache;
+
+/* What the builds below need: the call (for the catalog) and the text. */
+typedef struct SpecBuild
+{
+	FunctionCallInfo fcinfo;
+	const char *name;
+} SpecBuild;
 
 /*
  * Reads the newest version of a model.  STABLE functions see the snapshot
  * of their query, so a version committed later is picked up by the next
- * query (which also gets a fresh FmgrInfo, hence an empty cache).
+ * query, or by the next statement of a PL/pgSQL loop (a new snapshot).
  */
-static void
-clv_catalog_load_spec(FunctionCallInfo fcinfo, const char *name,
-					  ClvModelSpec *spec)
+static void *
+build_catalog_spec(void *arg, MemoryContext cxt)
 {
-	clv_spec_from_jsonb(clv_catalog_newest_params(fcinfo, name, "btyd"), spec);
+	SpecBuild  *b = arg;
+	ClvModelSpec *spec = MemoryContextAlloc(cxt, sizeof(ClvModelSpec));
+
+	clv_spec_from_jsonb(clv_catalog_newest_params(b->fcinfo, b->name, "btyd"), spec);
+	return spec;
+}
+
+/* Parses inline params given where a name was expected. */
+static void *
+build_json_spec(void *arg, MemoryContext cxt)
+{
+	SpecBuild  *b = arg;
+	ClvModelSpec *spec = MemoryContextAlloc(cxt, sizeof(ClvModelSpec));
+
+	clv_spec_from_jsonb(DatumGetJsonbP(DirectFunctionCall1(jsonb_in,
+														   CStringGetDatum(b->name))),
+						spec);
+	return spec;
 }
 
 /*
@@ -503,22 +516,6 @@ clv_check_model_name(const char *name)
 				 errdetail("Model names cannot start with \"{\" or \"[\": such text is read as inline params by the prediction functions.")));
 }
 
-/* Zero-filled first so that the keys compare with memcmp, padding included. */
-void
-clv_snapshot_key(ClvSnapshotKey *key)
-{
-	memset(key, 0, sizeof(*key));
-	if (ActiveSnapshotSet())
-	{
-		Snapshot	snap = GetActiveSnapshot();
-
-		key->xmin = snap->xmin;
-		key->xmax = snap->xmax;
-		key->curcid = snap->curcid;
-		key->completions = snap->snapXactCompletionCount;
-	}
-}
-
 /*
  * Resolving a name costs a catalog query; doing it once per FmgrInfo (that
  * is, per call site and query) instead of once per row is what makes the
@@ -533,45 +530,20 @@ clv_catalog_spec(FunctionCallInfo fcinfo)
 	MemoryContext mcxt = fcinfo->flinfo->fn_mcxt;
 	ClvSpecCache *cache = fcinfo->flinfo->fn_extra;
 	char	   *name = text_to_cstring(PG_GETARG_TEXT_PP(0));
-	ClvSnapshotKey now;
-	ClvCachedModel *entry;
-	ClvModelSpec spec;
+	SpecBuild	b = {fcinfo, name};
+	const ClvModelSpec *spec;
 
 	if (cache == NULL)
 	{
 		cache = MemoryContextAllocZero(mcxt, sizeof(ClvSpecCache));
-		cache->names = clv_name_cache_create(mcxt, "clv model names",
-											 sizeof(ClvCachedModel));
+		cache->names = clv_name_cache_create(mcxt, "clv model names");
 		fcinfo->flinfo->fn_extra = cache;
 	}
-
 	if (clv_name_is_json(name))
-	{
-		if (cache->json == NULL || strcmp(cache->json, name) != 0)
-		{
-			clv_spec_from_jsonb(DatumGetJsonbP(DirectFunctionCall1(jsonb_in,
-																   CStringGetDatum(name))),
-								&spec);
-			if (cache->json)
-				pfree(cache->json);
-			cache->json = MemoryContextStrdup(mcxt, name);
-			cache->json_spec = spec;
-		}
-		pfree(name);
-		return &cache->json_spec;
-	}
-
-	clv_snapshot_key(&now);
-	entry = clv_name_cache_find(cache->names, name);
-	if (entry == NULL || memcmp(&entry->seen, &now, sizeof(now)) != 0)
-	{
-		/* into a local first: an error must not leave a half-made entry */
-		clv_catalog_load_spec(fcinfo, name, &spec);
-		if (entry == NULL)
-			entry = clv_name_cache_insert(cache->names, mcxt, name);
-		entry->spec = spec;
-		entry->seen = now;
-	}
+		spec = clv_cache_slot_get(&cache->json, mcxt, name, strlen(name), false,
+								  build_json_spec, &b);
+	else
+		spec = clv_name_cache_get(cache->names, mcxt, name, build_catalog_spec, &b);
 	pfree(name);
-	return &entry->spec;
+	return spec;
 }

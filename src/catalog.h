@@ -19,6 +19,7 @@
 #include "fmgr.h"
 #include "utils/jsonb.h"
 
+#include "name_cache.h"
 #include "predict.h"
 
 /*
@@ -46,24 +47,6 @@ extern char *clv_catalog_table(FunctionCallInfo fcinfo);
 
 /* The same for another object of the extension's schema. */
 extern char *clv_catalog_relation(FunctionCallInfo fcinfo, const char *relname);
-
-/*
- * What a catalog lookup saw: the identity of the active snapshot.  It is
- * constant for the whole of an ordinary query (and in its parallel
- * workers), but changes between the statements of a PL/pgSQL function,
- * which keeps the FmgrInfo of a simple expression for a whole transaction:
- * a model trained by an earlier statement of the same loop must be seen.
- */
-typedef struct ClvSnapshotKey
-{
-	TransactionId xmin;
-	TransactionId xmax;
-	CommandId	curcid;
-	uint64		completions;
-} ClvSnapshotKey;
-
-/* The identity of the active snapshot (all zero without one). */
-extern void clv_snapshot_key(ClvSnapshotKey *key);
 
 /*
  * Catalog access shared by every model kind.  The catalog's own queries run

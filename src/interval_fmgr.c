@@ -59,16 +59,22 @@ PG_FUNCTION_INFO_V1(clv_predict_interval_total_final);
 #define STATE_DATA(a) ((double *) (((char *) (a)) + ARR_OVERHEAD_NONULLS(1)))
 
 /* The draws of one model under one set of options, and scratch space. */
-typedef struct IntervalCache
+typedef struct IntervalDraws
 {
-	char	   *key;			/* bytes of argument 0 and the options */
-	Size		keylen;
-	ClvSnapshotKey seen;		/* name form: the snapshot it was read in */
 	ClvModelSpec spec;
 	int			n_draws;
 	double	   *tx_draws;		/* n_draws x tx nparams */
 	double	   *sp_draws;		/* n_draws x spend nparams, or NULL */
 	double	   *work;			/* 4 x n_draws */
+} IntervalDraws;
+
+/*
+ * fn_extra: the draws seen last, in a slot keyed on the bytes of argument
+ * 0 and the options (and, for a name, the snapshot).
+ */
+typedef struct IntervalCache
+{
+	ClvCacheSlot slot;
 	Jsonb	   *empty_options;	/* '{}' for the short aggregate */
 } IntervalCache;
 
@@ -175,59 +181,46 @@ make_draws(MemoryContext mcxt, ClvIntervalRng *rng, const ClvModelInfo *mi,
 	return out;
 }
 
-/*
- * The draws for argument 0 (params or name) and the options, from the
- * cache when the same pair (and, for a name, the same snapshot) was seen
- * last; made afresh otherwise.  One slot: a model that changes per row
- * draws again per row (documented).
- */
-static IntervalCache *
-interval_model(FunctionCallInfo fcinfo, bool by_name, Jsonb *options)
+/* What a build of the draws needs. */
+typedef struct DrawsBuild
 {
-	MemoryContext mcxt = fcinfo->flinfo->fn_mcxt;
-	IntervalCache *c = fcinfo->flinfo->fn_extra;
-	struct varlena *a0 = PG_DETOAST_DATUM_PACKED(PG_GETARG_DATUM(0));
-	Size		l0 = VARSIZE_ANY(a0),
-				lo = VARSIZE(options);
-	ClvSnapshotKey now;
+	FunctionCallInfo fcinfo;
+	bool		by_name;
+	struct varlena *a0;			/* argument 0: params or name */
+	Jsonb	   *options;
+} DrawsBuild;
+
+/*
+ * Parses the options and the model (from the catalog for a name, with its
+ * stored covariance) and makes the draws, in cxt.
+ */
+static void *
+build_draws(void *arg, MemoryContext cxt)
+{
+	DrawsBuild *b = arg;
+	IntervalDraws *dr = MemoryContextAllocZero(cxt, sizeof(IntervalDraws));
 	IntervalOptions opt;
 	Jsonb	   *catalog_cov = NULL;
 	JsonbContainer *cov;
 	ClvIntervalRng rng;
-	char	   *key;
 
-	if (c == NULL)
+	clv_parse_options(b->options, interval_options, lengthof(interval_options), &opt);
+	if (b->by_name)
 	{
-		c = MemoryContextAllocZero(mcxt, sizeof(IntervalCache));
-		fcinfo->flinfo->fn_extra = c;
-	}
-	clv_snapshot_key(&now);
-	if (c->key && c->keylen == l0 + lo && memcmp(c->key, a0, l0) == 0 &&
-		memcmp(c->key + l0, options, lo) == 0 &&
-		(!by_name || memcmp(&c->seen, &now, sizeof(now)) == 0))
-		return c;
-
-	clv_parse_options(options, interval_options, lengthof(interval_options), &opt);
-	if (by_name)
-	{
-		char	   *name = text_to_cstring((text *) a0);
+		char	   *name = text_to_cstring((text *) b->a0);
 
 		if (clv_name_is_json(name))
 			clv_spec_from_jsonb(DatumGetJsonbP(DirectFunctionCall1(jsonb_in,
 																   CStringGetDatum(name))),
-								&c->spec);
+								&dr->spec);
 		else
-			clv_spec_from_jsonb(clv_catalog_newest_params_covariance(fcinfo, name, "btyd",
+			clv_spec_from_jsonb(clv_catalog_newest_params_covariance(b->fcinfo, name, "btyd",
 																	 &catalog_cov),
-								&c->spec);
+								&dr->spec);
 	}
 	else
-		clv_spec_from_jsonb((Jsonb *) PG_DETOAST_DATUM(PG_GETARG_DATUM(0)), &c->spec);
-	/* the key is dropped first: an error below must not leave a stale hit */
-	if (c->key)
-		pfree(c->key);
-	c->key = NULL;
-	if (c->spec.tx_model == NULL)
+		clv_spec_from_jsonb((Jsonb *) PG_DETOAST_DATUM(PointerGetDatum(b->a0)), &dr->spec);
+	if (dr->spec.tx_model == NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("the model has no transaction model"),
@@ -237,34 +230,54 @@ interval_model(FunctionCallInfo fcinfo, bool by_name, Jsonb *options)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("no covariance for the model's parameters"),
-				 by_name ?
+				 b->by_name ?
 				 errdetail("The model was stored without a covariance.") :
 				 errdetail("Inline params carry no covariance."),
 				 errhint("Pass options {\"covariance\": ...} with the covariance column of clv_models, or use the model's name.")));
 
-	if (c->tx_draws)
-		pfree(c->tx_draws);
-	if (c->sp_draws)
-		pfree(c->sp_draws);
-	if (c->work)
-		pfree(c->work);
-	c->tx_draws = c->sp_draws = c->work = NULL;
 	clv_interval_rng_seed(&rng, (uint64) opt.seed);
-	c->tx_draws = make_draws(mcxt, &rng, c->spec.tx_model, c->spec.tx_params, cov,
-							 "transaction", opt.n_draws);
-	if (c->spec.spend_model)
-		c->sp_draws = make_draws(mcxt, &rng, c->spec.spend_model, c->spec.spend_params,
-								 cov, "spend", opt.n_draws);
-	c->work = MemoryContextAlloc(mcxt, mul_size(mul_size(4, opt.n_draws), sizeof(double)));
-	c->n_draws = opt.n_draws;
+	dr->tx_draws = make_draws(cxt, &rng, dr->spec.tx_model, dr->spec.tx_params, cov,
+							  "transaction", opt.n_draws);
+	if (dr->spec.spend_model)
+		dr->sp_draws = make_draws(cxt, &rng, dr->spec.spend_model, dr->spec.spend_params,
+								  cov, "spend", opt.n_draws);
+	dr->work = MemoryContextAlloc(cxt, mul_size(mul_size(4, opt.n_draws), sizeof(double)));
+	dr->n_draws = opt.n_draws;
+	return dr;
+}
 
-	key = MemoryContextAlloc(mcxt, add_size(l0, lo));
-	memcpy(key, a0, l0);
+/* The cache in fn_extra, made on first use. */
+static IntervalCache *
+interval_cache(FunctionCallInfo fcinfo)
+{
+	if (fcinfo->flinfo->fn_extra == NULL)
+		fcinfo->flinfo->fn_extra = MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt,
+														  sizeof(IntervalCache));
+	return fcinfo->flinfo->fn_extra;
+}
+
+/*
+ * The draws for argument 0 (params or name) and the options, from the
+ * cache when the same pair (and, for a name, the same snapshot) was seen
+ * last; made afresh otherwise.  One slot: a model that changes per row
+ * draws again per row (documented).
+ */
+static IntervalDraws *
+interval_model(FunctionCallInfo fcinfo, bool by_name, Jsonb *options)
+{
+	IntervalCache *c = interval_cache(fcinfo);
+	DrawsBuild	b = {fcinfo, by_name, PG_DETOAST_DATUM_PACKED(PG_GETARG_DATUM(0)), options};
+	Size		l0 = VARSIZE_ANY(b.a0),
+				lo = VARSIZE(options);
+	char	   *key = palloc(add_size(l0, lo));
+	IntervalDraws *dr;
+
+	memcpy(key, b.a0, l0);
 	memcpy(key + l0, options, lo);
-	c->key = key;
-	c->keylen = l0 + lo;
-	c->seen = now;
-	return c;
+	dr = clv_cache_slot_get(&c->slot, fcinfo->flinfo->fn_mcxt, key, l0 + lo, by_name,
+							build_draws, &b);
+	pfree(key);
+	return dr;
 }
 
 static double
@@ -286,10 +299,10 @@ level_arg(FunctionCallInfo fcinfo, int i)
  * each.  False for a row with a NULL argument (the result is NULL).
  */
 static bool
-interval_row(FunctionCallInfo fcinfo, bool by_name, IntervalCache **cp,
+interval_row(FunctionCallInfo fcinfo, bool by_name, IntervalDraws **cp,
 			 double *point, double *level)
 {
-	IntervalCache *c;
+	IntervalDraws *c;
 	ClvIntervalCustomer cu;
 	const ClvModelInfo *tx;
 	int			bad;
@@ -341,7 +354,7 @@ interval_row(FunctionCallInfo fcinfo, bool by_name, IntervalCache **cp,
 static Datum
 predict_interval(FunctionCallInfo fcinfo, bool by_name)
 {
-	IntervalCache *c;
+	IntervalDraws *c;
 	double		point[4],
 				level;
 	TupleDesc	desc;
@@ -454,7 +467,7 @@ total_trans(FunctionCallInfo fcinfo, bool by_name)
 	MemoryContext aggcxt;
 	ArrayType  *state = PG_ARGISNULL(0) ? NULL : PG_GETARG_ARRAYTYPE_P(0);
 	LOCAL_FCINFO(sub, 10);
-	IntervalCache *c;
+	IntervalDraws *c;
 	double		point[4],
 				level;
 	double	   *v;
@@ -472,24 +485,20 @@ total_trans(FunctionCallInfo fcinfo, bool by_name)
 		sub->args[i] = fcinfo->args[i + 1];
 	if (nargs == 6)
 	{
-		c = fcinfo->flinfo->fn_extra;
-		if (c == NULL)
-		{
-			c = MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(IntervalCache));
-			fcinfo->flinfo->fn_extra = c;
-		}
-		if (c->empty_options == NULL)
+		IntervalCache *cache = interval_cache(fcinfo);
+
+		if (cache->empty_options == NULL)
 		{
 			MemoryContext old = MemoryContextSwitchTo(fcinfo->flinfo->fn_mcxt);
 
-			c->empty_options = DatumGetJsonbP(DirectFunctionCall1(jsonb_in,
-																  CStringGetDatum("{}")));
+			cache->empty_options = DatumGetJsonbP(DirectFunctionCall1(jsonb_in,
+																	  CStringGetDatum("{}")));
 			MemoryContextSwitchTo(old);
 		}
 		sub->args[6].value = Float8GetDatum(0.0);
 		sub->args[7].value = Float8GetDatum(1.0);
 		sub->args[8].value = Float8GetDatum(0.9);
-		sub->args[9].value = JsonbPGetDatum(c->empty_options);
+		sub->args[9].value = JsonbPGetDatum(cache->empty_options);
 		for (int i = 6; i < 10; i++)
 			sub->args[i].isnull = false;
 	}

@@ -775,27 +775,6 @@ typedef struct KMeansModel
 	double	   *centroids;		/* k * d, scaled */
 } KMeansModel;
 
-/* clv_cluster(name, ...): fn_extra is a name cache of these. */
-typedef struct KMeansNamedModel
-{
-	ClvNameCacheKey key;		/* the model name */
-	KMeansModel *model;
-	ClvSnapshotKey seen;		/* the snapshot the model was read in */
-	MemoryContext cxt;			/* holds the model; reset on a reread */
-} KMeansNamedModel;
-
-/*
- * clv_cluster(params, ...): fn_extra holds the model of the params seen
- * last, in a context of its own that is reset when the params change, so
- * params that change per row cost a parse per row but no memory.
- */
-typedef struct KMeansParamsCache
-{
-	MemoryContext cxt;
-	Jsonb	   *params;			/* copy in cxt, or NULL */
-	KMeansModel *model;
-} KMeansParamsCache;
-
 static void
 bad_params(const char *what)
 {
@@ -825,7 +804,7 @@ params_doubles(JsonbValue *v, int n, double *out, const char *what)
 	}
 }
 
-/* Parses params (in fn_mcxt) into a scoring model. */
+/* Parses params into a scoring model allocated in mcxt. */
 static KMeansModel *
 kmeans_model_from_params(Jsonb *jb, MemoryContext mcxt)
 {
@@ -875,49 +854,49 @@ kmeans_model_from_params(Jsonb *jb, MemoryContext mcxt)
 	return m;
 }
 
+/* What the by-name build needs: the call (for the catalog) and the name. */
+typedef struct KMeansBuild
+{
+	FunctionCallInfo fcinfo;
+	const char *name;
+	Jsonb	   *params;			/* the params form: the params */
+} KMeansBuild;
+
+/* The newest version of a named model, parsed into cxt. */
+static void *
+kmeans_build_by_name(void *arg, MemoryContext cxt)
+{
+	KMeansBuild *b = arg;
+
+	return kmeans_model_from_params(clv_catalog_newest_params(b->fcinfo, b->name,
+															  "kmeans"),
+									cxt);
+}
+
+/* A model given as params, parsed into cxt. */
+static void *
+kmeans_build_from_params(void *arg, MemoryContext cxt)
+{
+	return kmeans_model_from_params(((KMeansBuild *) arg)->params, cxt);
+}
+
 /*
- * The newest version of a K-Means model, read once per query and name:
- * the cache lives in fn_extra, so a newly trained version serves the next
- * query; it is a hash table, so a name taken from a column costs one
- * catalog read per distinct name, not one per row.
+ * The newest version of a K-Means model, read once per query and name (and
+ * again in a new snapshot, as the BTYD functions do): the cache lives in
+ * fn_extra, so a newly trained version serves the next query or the next
+ * statement of a PL/pgSQL loop; it is a hash table, so a name taken from a
+ * column costs one catalog read per distinct name, not one per row.
  */
 static KMeansModel *
 kmeans_model_by_name(FunctionCallInfo fcinfo, const char *name)
 {
 	MemoryContext mcxt = fcinfo->flinfo->fn_mcxt;
-	HTAB	   *cache = fcinfo->flinfo->fn_extra;
-	KMeansNamedModel *entry;
-	ClvSnapshotKey now;
-	MemoryContext cxt;
-	KMeansModel *m;
-	Jsonb	   *jb;
+	KMeansBuild b = {fcinfo, name, NULL};
 
-	if (cache == NULL)
-	{
-		cache = clv_name_cache_create(mcxt, "clv K-Means models",
-									  sizeof(KMeansNamedModel));
-		fcinfo->flinfo->fn_extra = cache;
-	}
-	clv_snapshot_key(&now);
-	entry = clv_name_cache_find(cache, name);
-	if (entry != NULL && memcmp(&entry->seen, &now, sizeof(now)) == 0)
-		return entry->model;
-
-	/*
-	 * Build the model in a context of its own before touching the entry, so
-	 * that an error leaves no half-made entry; a reread frees the old one.
-	 */
-	jb = clv_catalog_newest_params(fcinfo, name, "kmeans");
-	cxt = AllocSetContextCreate(mcxt, "clv K-Means model", ALLOCSET_SMALL_SIZES);
-	m = kmeans_model_from_params(jb, cxt);
-	if (entry == NULL)
-		entry = clv_name_cache_insert(cache, mcxt, name);
-	else
-		MemoryContextDelete(entry->cxt);
-	entry->cxt = cxt;
-	entry->model = m;
-	entry->seen = now;
-	return m;
+	if (fcinfo->flinfo->fn_extra == NULL)
+		fcinfo->flinfo->fn_extra = clv_name_cache_create(mcxt, "clv K-Means models");
+	return clv_name_cache_get(fcinfo->flinfo->fn_extra, mcxt, name,
+							  kmeans_build_by_name, &b);
 }
 
 /* Nearest centroid of one customer, 1-based canonical cluster number. */
@@ -978,29 +957,22 @@ clv_cluster(PG_FUNCTION_ARGS)
 
 /*
  * clv_cluster(params, features): IMMUTABLE, for a model inlined in a view
- * or shipped elsewhere; params are parsed once per query unless they change.
+ * or shipped elsewhere.  fn_extra holds the model of the params seen last
+ * (one slot keyed on their bytes), so params are parsed once per query
+ * unless they change, and params that change per row cost a parse per row
+ * but no memory.
  */
 Datum
 clv_cluster_params(PG_FUNCTION_ARGS)
 {
 	Jsonb	   *jb = PG_GETARG_JSONB_P(0);
-	KMeansParamsCache *c = fcinfo->flinfo->fn_extra;
+	KMeansBuild b = {fcinfo, NULL, jb};
+	KMeansModel *m;
 
-	if (c == NULL)
-	{
-		c = MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(KMeansParamsCache));
-		c->cxt = AllocSetContextCreate(fcinfo->flinfo->fn_mcxt, "clv K-Means params",
-									   ALLOCSET_SMALL_SIZES);
-		fcinfo->flinfo->fn_extra = c;
-	}
-	if (c->params == NULL || VARSIZE(c->params) != VARSIZE(jb) ||
-		memcmp(c->params, jb, VARSIZE(jb)) != 0)
-	{
-		MemoryContextReset(c->cxt);
-		c->params = NULL;
-		c->model = kmeans_model_from_params(jb, c->cxt);
-		c->params = MemoryContextAlloc(c->cxt, VARSIZE(jb));
-		memcpy(c->params, jb, VARSIZE(jb));
-	}
-	PG_RETURN_INT32(kmeans_assign(c->model, PG_GETARG_ARRAYTYPE_P(1)));
+	if (fcinfo->flinfo->fn_extra == NULL)
+		fcinfo->flinfo->fn_extra = MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt,
+														  sizeof(ClvCacheSlot));
+	m = clv_cache_slot_get(fcinfo->flinfo->fn_extra, fcinfo->flinfo->fn_mcxt,
+						   jb, VARSIZE(jb), false, kmeans_build_from_params, &b);
+	PG_RETURN_INT32(kmeans_assign(m, PG_GETARG_ARRAYTYPE_P(1)));
 }
