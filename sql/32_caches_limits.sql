@@ -52,6 +52,10 @@ SELECT clv_kmeans_train('cl', 'cl_rows', ARRAY['a', 'b'], 2);
 RESET clv.kmeans_max_rows;
 DROP ROLE regress_clv_cl_user;
 
+-- the clv. prefix is reserved once the library is loaded: a misspelt
+-- setting is an error instead of a silently ignored placeholder
+SET clv.kmeans_max_row = 50;
+
 -- 200 K-Means models; a name taken from a column resolves each model once
 -- and scores like the inline params
 SELECT count(*) AS trained

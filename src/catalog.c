@@ -75,6 +75,8 @@ clv_catalog_unpin(int nestlevel)
 	AtEOXact_GUC(true, nestlevel);
 }
 
+static void clv_catalog_missing(FunctionCallInfo fcinfo, const char *name) pg_attribute_noreturn();
+
 /*
  * Raises the catalog's error for a name without a readable version: the SQL
  * function clv_model_missing tells a name the caller may not read (42501)

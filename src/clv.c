@@ -14,6 +14,7 @@
 #include "fmgr.h"
 #include "miscadmin.h"
 #include "utils/builtins.h"
+#include "utils/guc.h"
 
 #include "clv.h"
 #include "kmeans.h"
@@ -40,6 +41,8 @@ _PG_init(void)
 	gsl_set_error_handler_off();
 	clv_interrupt_hook = clv_check_for_interrupts;
 	clv_kmeans_init();
+	/* after every clv.* setting: a misspelt one is an error, not a placeholder */
+	MarkGUCPrefixReserved("clv");
 }
 
 /* The spellings of the time units, in enum order (NULL-terminated). */

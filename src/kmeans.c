@@ -194,8 +194,8 @@ clv_kmeans_sort_rows(double *x, int64 n, int d)
  * would divide by zero, so it is reported rather than silently dropped.
  */
 KMeansStatus
-kmeans_scale(KMeansScaling method, double *x, int64 n, int d,
-			 double *center, double *scale, int *bad_feature)
+clv_kmeans_scale(KMeansScaling method, double *x, int64 n, int d,
+				 double *center, double *scale, int *bad_feature)
 {
 	for (int j = 0; j < d; j++)
 	{
@@ -248,7 +248,7 @@ kmeans_scale(KMeansScaling method, double *x, int64 n, int d,
 
 /* One value through a stored scaling (for scoring single customers). */
 double
-kmeans_scale_value(KMeansScaling method, double v, double center, double scale)
+clv_kmeans_scale_value(KMeansScaling method, double v, double center, double scale)
 {
 	if (method == KMEANS_SCALE_LOG_ZSCORE)
 		v = log1p(v);
@@ -257,7 +257,7 @@ kmeans_scale_value(KMeansScaling method, double v, double center, double scale)
 
 /* Back to original units (centroids are reported in both). */
 double
-kmeans_unscale_value(KMeansScaling method, double v, double center, double scale)
+clv_kmeans_unscale_value(KMeansScaling method, double v, double center, double scale)
 {
 	v = v * scale + center;
 	if (method == KMEANS_SCALE_LOG_ZSCORE)
@@ -286,7 +286,7 @@ nearest_one(const double *centroids, int k, int d, const double *point)
 }
 
 int
-kmeans_nearest(const double *centroids, int k, int d, const double *point)
+clv_kmeans_nearest(const double *centroids, int k, int d, const double *point)
 {
 	return nearest_one(centroids, k, d, point);
 }
@@ -801,7 +801,7 @@ kmeans_single(const double *x, int64 n, int d, int k, int max_iter,
 
 /*
  * One copy of the restart per small dimension, so that the distance loops
- * are unrolled for a compile-time d.  Kept out of kmeans_fit because the
+ * are unrolled for a compile-time d.  Kept out of clv_kmeans_fit because the
  * compiler optimises functions that call setjmp (PG_TRY) conservatively.
  */
 static pg_noinline bool
@@ -868,8 +868,8 @@ cluster_key_cmp(const void *pa, const void *pb)
  * order): callers put x through clv_kmeans_sort_rows first.
  */
 KMeansStatus
-kmeans_fit(const double *x, int64 n, int d, const KMeansParams *params,
-		   KMeansFit *fit)
+clv_kmeans_fit(const double *x, int64 n, int d, const KMeansParams *params,
+			   KMeansFit *fit)
 {
 	int			k = params->k;
 	KMeansWork	w;
@@ -1026,7 +1026,7 @@ kmeans_fit(const double *x, int64 n, int d, const KMeansParams *params,
  * sample beforehand for large n.
  */
 double
-kmeans_silhouette(const double *x, int64 n, int d, const int *labels, int k)
+clv_kmeans_silhouette(const double *x, int64 n, int d, const int *labels, int k)
 {
 	bool		matrix = (double) n * k <= KMEANS_SIL_MATRIX_MAX;
 	double	   *sums = kmeans_alloc(matrix ? (int64) n * k : k, sizeof(double));
@@ -1092,7 +1092,7 @@ kmeans_silhouette(const double *x, int64 n, int d, const int *labels, int k)
  * documented sample behind the silhouette of large data sets.
  */
 int64 *
-kmeans_sample_indices(int64 n, int64 m, uint64 seed)
+clv_kmeans_sample_indices(int64 n, int64 m, uint64 seed)
 {
 	int64	   *out = kmeans_alloc(m, sizeof(int64));
 	gsl_rng    *volatile rng = NULL;

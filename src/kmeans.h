@@ -71,20 +71,20 @@ typedef struct KMeansFit
 
 /* Canonical row order: the glue sorts the rows read before anything else. */
 extern void clv_kmeans_sort_rows(double *x, int64 n, int d);
-extern KMeansStatus kmeans_scale(KMeansScaling method, double *x, int64 n,
-								 int d, double *center, double *scale,
-								 int *bad_feature);
-extern double kmeans_scale_value(KMeansScaling method, double v,
-								 double center, double scale);
-extern double kmeans_unscale_value(KMeansScaling method, double v,
-								   double center, double scale);
-extern KMeansStatus kmeans_fit(const double *x, int64 n, int d,
-							   const KMeansParams *params, KMeansFit *fit);
-extern int	kmeans_nearest(const double *centroids, int k, int d,
-						   const double *point);
-extern double kmeans_silhouette(const double *x, int64 n, int d,
-								const int *labels, int k);
-extern int64 *kmeans_sample_indices(int64 n, int64 m, uint64 seed);
+extern KMeansStatus clv_kmeans_scale(KMeansScaling method, double *x, int64 n,
+									 int d, double *center, double *scale,
+									 int *bad_feature);
+extern double clv_kmeans_scale_value(KMeansScaling method, double v,
+									 double center, double scale);
+extern double clv_kmeans_unscale_value(KMeansScaling method, double v,
+									   double center, double scale);
+extern KMeansStatus clv_kmeans_fit(const double *x, int64 n, int d,
+								   const KMeansParams *params, KMeansFit *fit);
+extern int	clv_kmeans_nearest(const double *centroids, int k, int d,
+							   const double *point);
+extern double clv_kmeans_silhouette(const double *x, int64 n, int d,
+									const int *labels, int k);
+extern int64 *clv_kmeans_sample_indices(int64 n, int64 m, uint64 seed);
 
 /* SQL glue (kmeans_fmgr.c): GUCs, called from _PG_init. */
 extern void clv_kmeans_init(void);

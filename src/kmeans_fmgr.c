@@ -419,7 +419,7 @@ kmeans_scale_or_error(KMeansData *data, KMeansScaling method,
 {
 	int			bad = -1;
 
-	switch (kmeans_scale(method, data->x, data->n, data->d, center, scale, &bad))
+	switch (clv_kmeans_scale(method, data->x, data->n, data->d, center, scale, &bad))
 	{
 		case KMEANS_OK:
 			break;
@@ -497,7 +497,7 @@ kmeans_fit_or_error(KMeansData *data, int k, const KMeansOptions *o,
 	p.seed = (uint64) o->seed;
 	p.progress = o->verbose ? kmeans_progress : NULL;
 	p.progress_arg = &pa;
-	if (kmeans_fit(data->x, data->n, data->d, &p, fit) == KMEANS_TOO_FEW_DISTINCT)
+	if (clv_kmeans_fit(data->x, data->n, data->d, &p, fit) == KMEANS_TOO_FEW_DISTINCT)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("k = %d exceeds the number of distinct points", k),
@@ -538,7 +538,7 @@ kmeans_params_jsonb(const KMeansData *data, const KMeansOptions *o,
 
 	for (int c = 0; c < k; c++)
 		for (int j = 0; j < d; j++)
-			orig[c * d + j] = kmeans_unscale_value(o->scaling, fit->centroids[c * d + j],
+			orig[c * d + j] = clv_kmeans_unscale_value(o->scaling, fit->centroids[c * d + j],
 												   center[j], scale[j]);
 	initStringInfo(&buf);
 	appendStringInfoChar(&buf, '{');
@@ -731,7 +731,7 @@ clv_kmeans_scan(PG_FUNCTION_ARGS)
 	m = Min(data.n, o.sample_size);
 	if (m < data.n)
 	{
-		sample = kmeans_sample_indices(data.n, m, (uint64) o.seed);
+		sample = clv_kmeans_sample_indices(data.n, m, (uint64) o.seed);
 		sx = palloc(mul_size(m, sizeof(double) * data.d));
 		for (int64 i = 0; i < m; i++)
 			memcpy(sx + i * data.d, data.x + sample[i] * data.d, sizeof(double) * data.d);
@@ -753,7 +753,7 @@ clv_kmeans_scan(PG_FUNCTION_ARGS)
 		{
 			for (int64 i = 0; i < m; i++)
 				slabels[i] = fit.labels[sample ? sample[i] : i];
-			values[2] = Float8GetDatum(kmeans_silhouette(sample ? sx : data.x, m,
+			values[2] = Float8GetDatum(clv_kmeans_silhouette(sample ? sx : data.x, m,
 														 data.d, slabels, k));
 		}
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
@@ -775,6 +775,9 @@ typedef struct KMeansModel
 	double	   *centroids;		/* k * d, scaled */
 } KMeansModel;
 
+static void bad_params(const char *what) pg_attribute_noreturn();
+
+/* 22023 for params that are not those of a trained K-Means model. */
 static void
 bad_params(const char *what)
 {
@@ -936,9 +939,9 @@ kmeans_assign(KMeansModel *m, ArrayType *arr)
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("feature %d = %g is outside the domain of log_zscore (> -1)", j + 1, v)));
-		p[j] = kmeans_scale_value(m->scaling, v, m->center[j], m->scale[j]);
+		p[j] = clv_kmeans_scale_value(m->scaling, v, m->center[j], m->scale[j]);
 	}
-	n = kmeans_nearest(m->centroids, m->k, m->d, p);
+	n = clv_kmeans_nearest(m->centroids, m->k, m->d, p);
 	pfree(p);
 	pfree(elems);
 	pfree(nulls);

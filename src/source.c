@@ -55,6 +55,8 @@ source_error_callback(void *arg)
 		errcontext("source \"%s\"", source);
 }
 
+static void source_reject(const char *what) pg_attribute_noreturn();
+
 static void
 source_reject(const char *what)
 {

@@ -71,6 +71,8 @@ clv_ts_str(TimestampTz ts)
 	return pstrdup(timestamptz_to_str(ts));
 }
 
+static void clv_not_aggregate(const char *fn) pg_attribute_noreturn();
+
 static void
 clv_not_aggregate(const char *fn)
 {
@@ -321,6 +323,8 @@ typedef struct ClvStateHeader
 	int64		obs_day;
 	int64		ndays;
 } ClvStateHeader;
+
+static void clv_summary_bad_syntax(const char *input, const char *field) pg_attribute_noreturn();
 
 /* Text that is not a state at all: 22P02 naming the field that failed. */
 static void
