@@ -358,22 +358,62 @@ clv_text_arg_or_null(FunctionCallInfo fcinfo, int argno)
 	return text_to_cstring(PG_GETARG_TEXT_PP(argno));
 }
 
+/* The columns clv_train stores besides name and kind, and their types. */
+#define TRAIN_NCOLS 13
+static const char *const train_columns[TRAIN_NCOLS] = {"transaction_model",
+	"spend_model", "params", "std_errors", "log_likelihood", "n_customers",
+	"converged", "iterations", "time_unit", "source", "options", "diagnostics",
+"covariance"};
+static const Oid train_types[TRAIN_NCOLS] = {TEXTOID, TEXTOID, JSONBOID,
+	JSONBOID, JSONBOID, INT8OID, BOOLOID, INT4OID, TEXTOID, TEXTOID, JSONBOID,
+JSONBOID, JSONBOID};
+
+/*
+ * The values of train_columns for a fit of source: the pieces of the
+ * result as clv_fit returns them, the diagnostics with the flags.
+ */
+static void
+train_row(const ClvTrainResult *res, const char *source, Datum *values,
+		  char *nulls)
+{
+	memset(nulls, ' ', TRAIN_NCOLS);
+	if (res->tx_model)
+		values[0] = CStringGetTextDatum(res->tx_model->name);
+	else
+		nulls[0] = 'n';
+	if (res->spend_model)
+		values[1] = CStringGetTextDatum(res->spend_model->name);
+	else
+		nulls[1] = 'n';
+	values[2] = JsonbPGetDatum(clv_result_params_jsonb(res));
+	values[3] = JsonbPGetDatum(clv_result_std_errors_jsonb(res));
+	values[4] = JsonbPGetDatum(clv_result_loglik_jsonb(res));
+	values[5] = Int64GetDatum(res->n_customers);
+	values[6] = BoolGetDatum(res->converged);
+	values[7] = Int32GetDatum(clv_result_iterations(res));
+	values[8] = CStringGetTextDatum(clv_time_unit_name(res->unit));
+	values[9] = CStringGetTextDatum(source);
+	values[10] = JsonbPGetDatum(clv_result_options_jsonb(res));
+	values[11] = DirectFunctionCall2(jsonb_concat,
+									 JsonbPGetDatum(clv_result_diagnostics_jsonb(res)),
+									 JsonbPGetDatum(clv_train_flags(res)));
+	values[12] = JsonbPGetDatum(clv_result_covariance_jsonb(res));
+}
+
 /*
  * clv_train(name, source, transaction_model, spend_model, options)
  *
  * Fitting is the shared path of fit.h (so clv_fit() and clv_train() can
  * never disagree); this function only validates what is specific to the
  * catalog and stores the row (the catalog's trigger numbers the version).
- * A model that did not converge is stored all the same (converged = false)
- * and the caller is warned: hiding it would lose the evidence.
+ * The steps: check the arguments and that the name may be trained, before
+ * any work; fit; store; warn.  A model that did not converge is stored all
+ * the same (converged = false) and the caller is warned: hiding it would
+ * lose the evidence.
  */
 Datum
 clv_train(PG_FUNCTION_ARGS)
 {
-	static const char *const columns[13] = {"transaction_model", "spend_model",
-		"params", "std_errors", "log_likelihood", "n_customers", "converged",
-		"iterations", "time_unit", "source", "options", "diagnostics",
-	"covariance"};
 	char	   *name;
 	char	   *source;
 	const ClvModelInfo *tx_model;
@@ -382,11 +422,8 @@ clv_train(PG_FUNCTION_ARGS)
 	ClvTimeUnit unit;
 	ClvTrainResult res;
 	Datum		result;
-	Oid			types[13] = {TEXTOID, TEXTOID, JSONBOID, JSONBOID,
-		JSONBOID, INT8OID, BOOLOID, INT4OID, TEXTOID, TEXTOID, JSONBOID, JSONBOID,
-	JSONBOID};
-	Datum		values[13];
-	char		nulls[13];
+	Datum		values[TRAIN_NCOLS];
+	char		nulls[TRAIN_NCOLS];
 
 	if (PG_ARGISNULL(0))
 		ereport(ERROR,
@@ -400,7 +437,6 @@ clv_train(PG_FUNCTION_ARGS)
 	name = text_to_cstring(PG_GETARG_TEXT_PP(0));
 	source = text_to_cstring(PG_GETARG_TEXT_PP(1));
 	clv_catalog_check_trainable(fcinfo, name, "btyd");
-
 	tx_model = clv_lookup_model(clv_text_arg_or_null(fcinfo, 2), false);
 	spend_model = clv_lookup_model(clv_text_arg_or_null(fcinfo, 3), true);
 	clv_parse_fit_options(PG_ARGISNULL(4) ? NULL : PG_GETARG_JSONB_P(4),
@@ -408,34 +444,10 @@ clv_train(PG_FUNCTION_ARGS)
 
 	clv_fit_source(source, tx_model, spend_model, &opt, unit, &res);
 
-	memset(nulls, ' ', sizeof(nulls));
-	if (res.tx_model)
-		values[0] = CStringGetTextDatum(res.tx_model->name);
-	else
-		nulls[0] = 'n';
-	if (res.spend_model)
-		values[1] = CStringGetTextDatum(res.spend_model->name);
-	else
-		nulls[1] = 'n';
-	values[2] = JsonbPGetDatum(clv_result_params_jsonb(&res));
-	values[3] = JsonbPGetDatum(clv_result_std_errors_jsonb(&res));
-	values[4] = JsonbPGetDatum(clv_result_loglik_jsonb(&res));
-	values[5] = Int64GetDatum(res.n_customers);
-	values[6] = BoolGetDatum(res.converged);
-	values[7] = Int32GetDatum(clv_result_iterations(&res));
-	values[8] = CStringGetTextDatum(clv_time_unit_name(res.unit));
-	values[9] = CStringGetTextDatum(source);
-	values[10] = JsonbPGetDatum(clv_result_options_jsonb(&res));
-	values[11] = DirectFunctionCall2(jsonb_concat,
-									 JsonbPGetDatum(clv_result_diagnostics_jsonb(&res)),
-									 JsonbPGetDatum(clv_train_flags(&res)));
-	values[12] = JsonbPGetDatum(clv_result_covariance_jsonb(&res));
-
-	result = clv_catalog_store(fcinfo, name, "btyd", 13, columns, types,
-							   values, nulls);
-
+	train_row(&res, source, values, nulls);
+	result = clv_catalog_store(fcinfo, name, "btyd", TRAIN_NCOLS, train_columns,
+							   train_types, values, nulls);
 	clv_train_result_warn(&res);
-
 	PG_RETURN_DATUM(result);
 }
 

@@ -25,8 +25,9 @@
 /*
  * The spec of the newest version of the model named by argument 0 of the
  * calling SQL function, cached in fcinfo->flinfo->fn_extra for the rest of
- * the query.  Text that is a JSON object is parsed as inline params.
- * Errors: 42704 unknown name, 42809 not a BTYD model.
+ * the query (read again in a new snapshot, see name_cache.h).  Text that
+ * is a JSON object is parsed as inline params.  Errors: 42704 unknown name,
+ * 42501 a model the caller may not read, 42809 not a BTYD model.
  */
 extern const ClvModelSpec *clv_catalog_spec(FunctionCallInfo fcinfo);
 

@@ -408,24 +408,183 @@ fit_one(const ClvModelInfo *mi, const ClvObs *obs, size_t nobs, double customers
 }
 
 /*
- * Reads source through one reducing statement into the unique-row arrays of
- * the transaction and spend models, fits them and fills out.
+ * The statement that reduces the source: one statement, two reductions.
+ * Part 0 groups (frequency, recency, t) for the transaction model, part 1
+ * groups (frequency, monetary_value) for the spend model -- grouping all
+ * four columns together would multiply the unique rows.  Grouping on the
+ * raw columns casts once per group, not per row; with a transaction model
+ * the spend part only needs the repeat buyers (part 0 counts and validates
+ * everybody).  Each part is a plain GROUP BY, so each can use parallel
+ * aggregation.  No ORDER BY: sorting the unique rows in C is several times
+ * cheaper than in SQL.  Everything added around the source is
+ * schema-qualified, so that objects on the caller's search_path cannot
+ * stand in for it.
+ */
+static char *
+fit_reduce_sql(const char *from, bool tx, bool spend, bool has_weight)
+{
+	StringInfoData q;
+	const char *wsum = has_weight ? "pg_catalog.sum(weight)::pg_catalog.float8"
+		: "pg_catalog.count(*)::pg_catalog.float8";
+
+	initStringInfo(&q);
+	if (tx)
+		appendStringInfo(&q,
+						 "SELECT 0, frequency::pg_catalog.float8, recency::pg_catalog.float8, "
+						 "t::pg_catalog.float8, NULL::pg_catalog.float8, %s "
+						 "FROM %s GROUP BY frequency, recency, t",
+						 wsum, from);
+	if (tx && spend)
+		appendStringInfoString(&q, " UNION ALL ");
+	if (spend)
+		appendStringInfo(&q,
+						 "SELECT 1, frequency::pg_catalog.float8, NULL::pg_catalog.float8, "
+						 "NULL::pg_catalog.float8, monetary_value::pg_catalog.float8, %s "
+						 "FROM %s %s GROUP BY frequency, monetary_value",
+						 wsum, from,
+						 tx ? "WHERE frequency OPERATOR(pg_catalog.>) 0" : "");
+	return q.data;
+}
+
+/*
+ * Runs the reducing statement of r's source with r as its receiver, which
+ * validates and collects the unique rows.  The columns are checked first,
+ * so that a missing one is a clear 42703; an empty source is 22023.
+ */
+static void
+fit_read(FitReceiver *r, const ClvModelInfo *tx_model,
+		 const ClvModelInfo *spend_model)
+{
+	const char *source = r->source;
+	char	   *from = psprintf("%s clv_src", r->from);
+
+	SPI_connect();
+	PG_TRY();
+	{
+		TupleDesc	desc;
+		SPIExecuteOptions eo;
+		bool		has_weight;
+		int			rc;
+
+		if (SPI_execute(psprintf("SELECT * FROM %s LIMIT 0", from), true, 0) != SPI_OK_SELECT)
+			elog(ERROR, "could not read source \"%s\"", source);
+		desc = SPI_tuptable->tupdesc;
+		check_column(desc, "frequency", source, spend_model ? "m" : NULL);
+		if (tx_model)
+		{
+			check_column(desc, "recency", source, spend_model ? "m" : NULL);
+			check_column(desc, "t", source, spend_model ? "m" : NULL);
+		}
+		if (spend_model)
+			check_column(desc, "monetary_value", source, "m");
+		has_weight = SPI_fnumber(desc, "weight") != SPI_ERROR_NOATTRIBUTE;
+		SPI_freetuptable(SPI_tuptable);
+
+		memset(&eo, 0, sizeof(eo));
+		eo.read_only = true;
+		eo.dest = &r->pub;
+		/* with a DestNone receiver a SELECT reports SPI_OK_UTILITY */
+		rc = SPI_execute_extended(fit_reduce_sql(from, tx_model != NULL,
+												 spend_model != NULL, has_weight),
+								  &eo);
+		if (rc != SPI_OK_SELECT && rc != SPI_OK_UTILITY)
+			elog(ERROR, "could not aggregate source \"%s\"", source);
+		if (r->nrows == 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("source \"%s\" is empty", source)));
+	}
+	PG_FINALLY();
+	{
+		SPI_finish();
+	}
+	PG_END_TRY();
+
+	/* the likelihood loops reuse terms across rows of equal frequency, t */
+	if (r->nobs > 0)
+		qsort(r->obs, r->nobs, sizeof(ClvObs), cmp_obs);
+	if (r->nsobs > 0)
+		qsort(r->sobs, r->nsobs, sizeof(ClvObs), cmp_obs);
+}
+
+/*
+ * What was read, counted into out (and said with a NOTICE for a verbose
+ * fit); a spend model without a usable repeat buyer is an error, and the
+ * repeat buyers left out for a mean spend <= 0 are said with a NOTICE.
+ */
+static void
+fit_check_counts(const FitReceiver *r, const ClvModelInfo *tx_model,
+				 const ClvModelInfo *spend_model, const ClvFitOptions *opt,
+				 ClvTrainResult *out)
+{
+	const char *source = r->source;
+
+	out->n_customers = (int64) r->total;
+	out->n_spend_customers = (int64) r->stotal;
+	out->n_spend_excluded = (int64) r->sexcluded;
+	out->n_unique = r->nobs;
+	if (opt->verbose)
+	{
+		StringInfoData msg;
+
+		initStringInfo(&msg);
+		appendStringInfo(&msg, "read %.0f customers", r->total);
+		if (tx_model)
+			appendStringInfo(&msg, ": %zu unique (frequency, recency, t) rows", r->nobs);
+		if (spend_model)
+			appendStringInfo(&msg, "%s %.0f repeat buyers in %zu unique (frequency, monetary_value) rows",
+							 tx_model ? "," : ":", r->stotal, r->nsobs);
+		ereport(NOTICE, (errmsg("%s", msg.data)));
+	}
+	if (!spend_model)
+		return;
+	if (r->nsobs == 0 && !tx_model && r->total == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("source \"%s\" is empty", source)));
+	if (r->nsobs == 0 && r->sexcluded > 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("no repeat buyer in source \"%s\" has a positive monetary_value", source),
+				 errdetail("The %s spend model is fitted on customers with frequency > 0 and monetary_value > 0; %.0f have monetary_value <= 0.",
+						   spend_model->name, r->sexcluded),
+				 FIND_ROWS_HINT(r->from, "s.frequency > 0 AND s.monetary_value <= 0")));
+	if (r->nsobs == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("nobody in source \"%s\" has a repeat purchase", source),
+				 errdetail("The %s spend model is fitted on customers with frequency > 0.",
+						   spend_model->name)));
+
+	/*
+	 * A $0 repeat purchase (a free item, a voucher) is real data, but the
+	 * Gamma-Gamma density is 0 at a mean spend of 0: those customers are
+	 * left out of the spend fit, and said so (their predictions are still
+	 * defined, see clv_expected_spend).
+	 */
+	if (r->sexcluded > 0)
+		ereport(NOTICE,
+				(errmsg_plural("%s: left out %.0f repeat buyer with monetary_value <= 0 of %.0f",
+							   "%s: left out %.0f repeat buyers with monetary_value <= 0 of %.0f",
+							   (unsigned long) Min(r->sexcluded, (double) ULONG_MAX),
+							   spend_model->name, r->sexcluded, r->sexcluded + r->stotal),
+				 errdetail("The Gamma-Gamma spend model needs a positive mean spend; the diagnostics count them in n_spend_excluded. Option \"nonpositive_spend\": \"error\" rejects them instead."),
+				 FIND_ROWS_HINT(r->from, "s.frequency > 0 AND s.monetary_value <= 0")));
+}
+
+/*
+ * The shared fit path of clv_fit and clv_train, in steps: check the models
+ * asked for; read the source through one reducing statement into the
+ * unique-row arrays of the transaction and spend models (fit_read, with
+ * the receiver validating each row); count what was read and reject a
+ * spend fit without data (fit_check_counts); fit each model (fit_one).
  */
 void
 clv_fit_source(const char *source, const ClvModelInfo *tx_model,
 			   const ClvModelInfo *spend_model, const ClvFitOptions *opt,
 			   ClvTimeUnit unit, ClvTrainResult *out)
 {
-	MemoryContext callercxt = CurrentMemoryContext;
-	StringInfoData q;
-	char	   *from_clause;
-	char	   *from;
-	bool		has_weight;
 	FitReceiver r;
-	ClvObs	   *obs,
-			   *sobs;
-	size_t		nobs,
-				nsobs;
 
 	if (source == NULL)
 		ereport(ERROR,
@@ -449,12 +608,6 @@ clv_fit_source(const char *source, const ClvModelInfo *tx_model,
 	out->unit = unit;
 	out->options = *opt;
 
-	from_clause = clv_source_from_clause(source, NULL);
-	from = psprintf("%s clv_src", from_clause);
-	if (opt->verbose)
-		ereport(NOTICE,
-				(errmsg("reading source \"%s\"", source)));
-
 	memset(&r, 0, sizeof(r));
 	r.pub.receiveSlot = fit_receive_slot;
 	r.pub.rStartup = fit_receive_startup;
@@ -462,160 +615,33 @@ clv_fit_source(const char *source, const ClvModelInfo *tx_model,
 	r.pub.rDestroy = fit_receive_noop;
 	r.pub.mydest = DestNone;
 	r.source = source;
-	r.from = from_clause;
+	r.from = clv_source_from_clause(source, NULL);
 	r.nonpositive_error = opt->nonpositive_spend_error;
 	r.tx_model = tx_model;
-	r.cxt = callercxt;
-
-	SPI_connect();
-	PG_TRY();
-	{
-		TupleDesc	desc;
-		SPIExecuteOptions eo;
-		int			rc;
-		const char *wsum;
-
-		/* columns first, so that a missing one is a clear 42703 */
-		if (SPI_execute(psprintf("SELECT * FROM %s LIMIT 0", from), true, 0) != SPI_OK_SELECT)
-			elog(ERROR, "could not read source \"%s\"", source);
-		desc = SPI_tuptable->tupdesc;
-		check_column(desc, "frequency", source, spend_model ? "m" : NULL);
-		if (tx_model)
-		{
-			check_column(desc, "recency", source, spend_model ? "m" : NULL);
-			check_column(desc, "t", source, spend_model ? "m" : NULL);
-		}
-		if (spend_model)
-			check_column(desc, "monetary_value", source, "m");
-		has_weight = SPI_fnumber(desc, "weight") != SPI_ERROR_NOATTRIBUTE;
-		SPI_freetuptable(SPI_tuptable);
-
-		/*
-		 * One statement, two reductions: part 0 groups (frequency, recency,
-		 * t) for the transaction model, part 1 groups (frequency,
-		 * monetary_value) for the spend model -- grouping all four columns
-		 * together would multiply the unique rows.  Grouping on the raw
-		 * columns casts once per group, not per row; with a transaction
-		 * model the spend part only needs the repeat buyers (part 0 counts
-		 * and validates everybody).  Each part is a plain GROUP BY, so each
-		 * can use parallel aggregation.  No ORDER BY: sorting the unique rows
-		 * in C is several times cheaper than in SQL.  Everything added around
-		 * the source is schema-qualified, so that objects on the caller's
-		 * search_path cannot stand in for it.
-		 */
-		wsum = has_weight ? "pg_catalog.sum(weight)::pg_catalog.float8"
-			: "pg_catalog.count(*)::pg_catalog.float8";
-		initStringInfo(&q);
-		if (tx_model)
-			appendStringInfo(&q,
-							 "SELECT 0, frequency::pg_catalog.float8, recency::pg_catalog.float8, "
-							 "t::pg_catalog.float8, NULL::pg_catalog.float8, %s "
-							 "FROM %s GROUP BY frequency, recency, t",
-							 wsum, from);
-		if (tx_model && spend_model)
-			appendStringInfoString(&q, " UNION ALL ");
-		if (spend_model)
-			appendStringInfo(&q,
-							 "SELECT 1, frequency::pg_catalog.float8, NULL::pg_catalog.float8, "
-							 "NULL::pg_catalog.float8, monetary_value::pg_catalog.float8, %s "
-							 "FROM %s %s GROUP BY frequency, monetary_value",
-							 wsum, from,
-							 tx_model ? "WHERE frequency OPERATOR(pg_catalog.>) 0" : "");
-		memset(&eo, 0, sizeof(eo));
-		eo.read_only = true;
-		eo.dest = &r.pub;
-		/* with a DestNone receiver a SELECT reports SPI_OK_UTILITY */
-		rc = SPI_execute_extended(q.data, &eo);
-		if (rc != SPI_OK_SELECT && rc != SPI_OK_UTILITY)
-			elog(ERROR, "could not aggregate source \"%s\"", source);
-		if (r.nrows == 0)
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("source \"%s\" is empty", source)));
-	}
-	PG_FINALLY();
-	{
-		SPI_finish();
-	}
-	PG_END_TRY();
-	obs = r.obs;
-	sobs = r.sobs;
-	nobs = r.nobs;
-	nsobs = r.nsobs;
-
-	/* the likelihood loops reuse terms across rows of equal frequency, t */
-	if (nobs > 0)
-		qsort(obs, nobs, sizeof(ClvObs), cmp_obs);
-	if (nsobs > 0)
-		qsort(sobs, nsobs, sizeof(ClvObs), cmp_obs);
-
-	out->n_customers = (int64) r.total;
-	out->n_spend_customers = (int64) r.stotal;
-	out->n_spend_excluded = (int64) r.sexcluded;
-	out->n_unique = nobs;
+	r.cxt = CurrentMemoryContext;
 	if (opt->verbose)
-	{
-		StringInfoData msg;
-
-		initStringInfo(&msg);
-		appendStringInfo(&msg, "read %.0f customers", r.total);
-		if (tx_model)
-			appendStringInfo(&msg, ": %zu unique (frequency, recency, t) rows", nobs);
-		if (spend_model)
-			appendStringInfo(&msg, "%s %.0f repeat buyers in %zu unique (frequency, monetary_value) rows",
-							 tx_model ? "," : ":", r.stotal, nsobs);
-		ereport(NOTICE, (errmsg("%s", msg.data)));
-	}
-	if (spend_model && nsobs == 0 && !tx_model && r.total == 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("source \"%s\" is empty", source)));
-	if (spend_model && nsobs == 0 && r.sexcluded > 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("no repeat buyer in source \"%s\" has a positive monetary_value", source),
-				 errdetail("The %s spend model is fitted on customers with frequency > 0 and monetary_value > 0; %.0f have monetary_value <= 0.",
-						   spend_model->name, r.sexcluded),
-				 FIND_ROWS_HINT(from_clause, "s.frequency > 0 AND s.monetary_value <= 0")));
-	if (spend_model && nsobs == 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("nobody in source \"%s\" has a repeat purchase", source),
-				 errdetail("The %s spend model is fitted on customers with frequency > 0.",
-						   spend_model->name)));
-
-	/*
-	 * A $0 repeat purchase (a free item, a voucher) is real data, but the
-	 * Gamma-Gamma density is 0 at a mean spend of 0: those customers are
-	 * left out of the spend fit, and said so (their predictions are still
-	 * defined, see clv_expected_spend).
-	 */
-	if (spend_model && r.sexcluded > 0)
 		ereport(NOTICE,
-				(errmsg_plural("%s: left out %.0f repeat buyer with monetary_value <= 0 of %.0f",
-							   "%s: left out %.0f repeat buyers with monetary_value <= 0 of %.0f",
-							   (unsigned long) Min(r.sexcluded, (double) ULONG_MAX),
-							   spend_model->name, r.sexcluded, r.sexcluded + r.stotal),
-				 errdetail("The Gamma-Gamma spend model needs a positive mean spend; the diagnostics count them in n_spend_excluded. Option \"nonpositive_spend\": \"error\" rejects them instead."),
-				 FIND_ROWS_HINT(from_clause, "s.frequency > 0 AND s.monetary_value <= 0")));
+				(errmsg("reading source \"%s\"", source)));
+	fit_read(&r, tx_model, spend_model);
+	fit_check_counts(&r, tx_model, spend_model, opt, out);
 
 	out->converged = true;
 	if (tx_model)
 	{
-		fit_one(tx_model, obs, nobs, r.total, "customers", opt, &out->tx,
+		fit_one(tx_model, r.obs, r.nobs, r.total, "customers", opt, &out->tx,
 				"Check the data (time unit, outliers) or try a penalizer.");
 		out->converged &= out->tx.converged;
 	}
 	if (spend_model)
 	{
-		fit_one(spend_model, sobs, nsobs, r.stotal, "repeat buyers", opt, &out->spend,
+		fit_one(spend_model, r.sobs, r.nsobs, r.stotal, "repeat buyers", opt, &out->spend,
 				"Check monetary_value for outliers or try a penalizer.");
 		out->converged &= out->spend.converged;
 	}
-	if (obs)
-		pfree(obs);
-	if (sobs)
-		pfree(sobs);
+	if (r.obs)
+		pfree(r.obs);
+	if (r.sobs)
+		pfree(r.sobs);
 }
 
 void
