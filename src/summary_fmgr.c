@@ -18,6 +18,7 @@
 #include "libpq/pqformat.h"
 #include "miscadmin.h"
 #include "utils/builtins.h"
+#include "utils/date.h"
 #include "utils/datetime.h"
 #include "utils/float.h"
 #include "utils/timestamp.h"
@@ -25,6 +26,7 @@
 #include "summary.h"
 
 PG_FUNCTION_INFO_V1(clv_summary_transfn);
+PG_FUNCTION_INFO_V1(clv_summary_date_transfn);
 PG_FUNCTION_INFO_V1(clv_summary_combinefn);
 PG_FUNCTION_INFO_V1(clv_summary_finalfn);
 PG_FUNCTION_INFO_V1(clv_summary_state_in);
@@ -94,32 +96,102 @@ clv_summary_writable(Datum d)
 }
 
 /*
- * Transition for all three forms of the aggregate:
- *	(purchased_at, amount, observation_end)
- *	(purchased_at, amount, observation_end, time_unit)
- *	(purchased_at, amount, calibration_end, observation_end, time_unit)
+ * The two ways a row names its purchase day and the group its end dates:
+ * timestamptz values, cut into days in the session's time zone (STABLE),
+ * or dates the caller has already cut (IMMUTABLE: the day does not depend
+ * on where the aggregate runs, which matters on Citus, whose workers do
+ * not see the session's TimeZone).
+ */
+typedef struct ClvSummaryInput
+{
+	bool		by_date;
+	TimestampTz cal_end;		/* as stored in the state, to compare rows */
+	TimestampTz obs_end;
+	DateADT		cal_day;
+	DateADT		obs_day;
+} ClvSummaryInput;
+
+/* A date as the user reads it, for messages. */
+static char *
+clv_date_str(DateADT d)
+{
+	return DatumGetCString(DirectFunctionCall1(date_out, DateADTGetDatum(d)));
+}
+
+/* A date argument, finite and not NULL. */
+static DateADT
+clv_arg_date(FunctionCallInfo fcinfo, int argno, const char *what)
+{
+	DateADT		d;
+
+	if (PG_ARGISNULL(argno))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("%s must not be NULL", what)));
+	d = PG_GETARG_DATEADT(argno);
+	if (DATE_NOT_FINITE(d))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s must be a finite date, got %s", what, clv_date_str(d))));
+	return d;
+}
+
+/*
+ * The date form keeps its end days in the state's timestamp fields too, as
+ * midnight UTC: a fixed encoding, so that rows and partial states compare
+ * equal on every node whatever its TimeZone.
+ */
+static TimestampTz
+clv_day_key(DateADT d)
+{
+	return (TimestampTz) d * USECS_PER_DAY;
+}
+
+/* An end value of the state as the user wrote it, for messages. */
+static char *
+clv_end_str(const ClvSummaryInput *in, TimestampTz v)
+{
+	if (in->by_date)
+		return clv_date_str((DateADT) (v / USECS_PER_DAY));
+	return clv_ts_str(v);
+}
+
+/*
+ * Transition for the three forms of the aggregate, by timestamp or by date:
+ *	(purchased, amount, observation_end)
+ *	(purchased, amount, observation_end, time_unit)
+ *	(purchased, amount, calibration_end, observation_end, time_unit)
  * The end dates and unit are per-row arguments in SQL but must be constant
  * within a group; the first row fixes them and later rows are checked.
  */
-Datum
-clv_summary_transfn(PG_FUNCTION_ARGS)
+static Datum
+clv_summary_transition(FunctionCallInfo fcinfo, bool by_date)
 {
 	ClvSummaryState *state;
 	bool		holdout = PG_NARGS() == 6;
 	int			obs_arg = holdout ? 4 : 3;
-	TimestampTz obs_end;
-	TimestampTz cal_end;
+	ClvSummaryInput in;
 	ClvTimeUnit unit = CLV_UNIT_WEEK;
-	TimestampTz ts;
 	DateADT		day;
 	bool		purchase = true;
 	float8		amount = 0.0;
 
 	if (!AggCheckCallContext(fcinfo, NULL))
-		clv_not_aggregate("clv_summary_transfn");
+		clv_not_aggregate(by_date ? "clv_summary_date_transfn" : "clv_summary_transfn");
 
-	obs_end = clv_arg_timestamp(fcinfo, obs_arg, "observation_end");
-	cal_end = holdout ? clv_arg_timestamp(fcinfo, 3, "calibration_end") : obs_end;
+	in.by_date = by_date;
+	if (by_date)
+	{
+		in.obs_day = clv_arg_date(fcinfo, obs_arg, "observation_end");
+		in.cal_day = holdout ? clv_arg_date(fcinfo, 3, "calibration_end") : in.obs_day;
+		in.obs_end = clv_day_key(in.obs_day);
+		in.cal_end = clv_day_key(in.cal_day);
+	}
+	else
+	{
+		in.obs_end = clv_arg_timestamp(fcinfo, obs_arg, "observation_end");
+		in.cal_end = holdout ? clv_arg_timestamp(fcinfo, 3, "calibration_end") : in.obs_end;
+	}
 	if (PG_NARGS() >= 5)
 	{
 		if (PG_ARGISNULL(PG_NARGS() - 1))
@@ -132,29 +204,35 @@ clv_summary_transfn(PG_FUNCTION_ARGS)
 
 	if (PG_ARGISNULL(0))
 	{
-		DateADT		obs_day = clv_local_day(obs_end, "observation_end");
-		DateADT		cal_day = clv_local_day(cal_end, "calibration_end");
-
-		if (cal_end > obs_end)
+		if (!by_date)
+		{
+			in.obs_day = clv_local_day(in.obs_end, "observation_end");
+			in.cal_day = clv_local_day(in.cal_end, "calibration_end");
+		}
+		if (in.cal_end > in.obs_end)
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("calibration_end %s is after observation_end %s",
-							clv_ts_str(cal_end), clv_ts_str(obs_end)),
+							clv_end_str(&in, in.cal_end), clv_end_str(&in, in.obs_end)),
 					 errhint("The holdout period runs from calibration_end to observation_end.")));
-		state = clv_summary_state_new(0, unit, holdout, cal_end, obs_end,
-									  cal_day, obs_day);
+		state = clv_summary_state_new(0, unit, holdout, in.cal_end, in.obs_end,
+									  in.cal_day, in.obs_day);
 	}
 	else
 	{
 		state = clv_summary_writable(PG_GETARG_DATUM(0));
-		if (state->obs_end != obs_end || state->cal_end != cal_end)
+		if (state->obs_end != in.obs_end || state->cal_end != in.cal_end)
+		{
+			bool		cal = holdout && state->cal_end != in.cal_end;
+
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("%s %s differs from %s in another row of the same group",
-							holdout && state->cal_end != cal_end ? "calibration_end" : "observation_end",
-							clv_ts_str(state->cal_end != cal_end ? cal_end : obs_end),
-							clv_ts_str(state->cal_end != cal_end ? state->cal_end : state->obs_end)),
+							cal ? "calibration_end" : "observation_end",
+							clv_end_str(&in, cal ? in.cal_end : in.obs_end),
+							clv_end_str(&in, cal ? state->cal_end : state->obs_end)),
 					 errhint("Pass the same end date for every row, e.g. a constant.")));
+		}
 		if (state->unit != unit)
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -166,8 +244,10 @@ clv_summary_transfn(PG_FUNCTION_ARGS)
 	/* rows without a purchase time carry no information */
 	if (PG_ARGISNULL(1))
 		PG_RETURN_POINTER(state);
-	ts = PG_GETARG_TIMESTAMPTZ(1);
-	day = clv_local_day(ts, "purchased_at");
+	if (by_date)
+		day = clv_arg_date(fcinfo, 1, "purchased_on");
+	else
+		day = clv_local_day(PG_GETARG_TIMESTAMPTZ(1), "purchased_at");
 	if (day > state->obs_end_day)
 		PG_RETURN_POINTER(state);
 
@@ -178,11 +258,27 @@ clv_summary_transfn(PG_FUNCTION_ARGS)
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("amount must be finite, got %s for the purchase at %s",
-							float8out_internal(amount), timestamptz_to_str(ts))));
+							float8out_internal(amount),
+							by_date ? clv_date_str(day)
+							: timestamptz_to_str(PG_GETARG_TIMESTAMPTZ(1)))));
 		purchase = amount >= 0.0;
 	}
 
 	PG_RETURN_POINTER(clv_summary_add_day(state, day, purchase, amount));
+}
+
+/* Transition of the timestamptz forms: days in the session's time zone. */
+Datum
+clv_summary_transfn(PG_FUNCTION_ARGS)
+{
+	return clv_summary_transition(fcinfo, false);
+}
+
+/* Transition of the date forms: the caller's days, whatever the zone. */
+Datum
+clv_summary_date_transfn(PG_FUNCTION_ARGS)
+{
+	return clv_summary_transition(fcinfo, true);
 }
 
 /* Merging partial states makes the aggregate parallel- and Citus-safe. */
@@ -203,6 +299,22 @@ clv_summary_combinefn(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("cannot combine customer summaries with different end dates or time units")));
+
+	/*
+	 * The same end instants cut into other days: the states were made under
+	 * different TimeZone settings (Citus workers do not see the session's),
+	 * so their purchase days disagree too.  Refuse rather than mix them.
+	 */
+	if (into->obs_end_day != from->obs_end_day || into->cal_end_day != from->cal_end_day)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("cannot combine customer summaries whose days were cut in different time zones"),
+				 errdetail("The calibration and observation end days are %s and %s in one partial state, %s and %s in another.",
+						   clv_date_str(into->cal_end_day), clv_date_str(into->obs_end_day),
+						   clv_date_str(from->cal_end_day), clv_date_str(from->obs_end_day)),
+				 errhint("Give clv_summary the purchase day as a date, e.g. "
+						 "clv_summary((purchased_at AT TIME ZONE 'UTC')::date, amount, DATE '...'), "
+						 "so that every node cuts the same days.")));
 	PG_RETURN_POINTER(clv_summary_merge(into, from));
 }
 

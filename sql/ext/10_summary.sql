@@ -50,25 +50,40 @@ COMMENT ON FUNCTION clv_summary_state_out(clv_summary_state) IS 'text output of 
 COMMENT ON FUNCTION clv_summary_state_recv(internal) IS 'binary input of clv_summary_state';
 COMMENT ON FUNCTION clv_summary_state_send(clv_summary_state) IS 'binary output of clv_summary_state';
 
+-- Volatility: the timestamptz transitions cut days in the session's
+-- TimeZone (STABLE); the date transitions, the combine and the final
+-- function depend on their arguments only (IMMUTABLE).
 CREATE FUNCTION clv_summary_transfn(clv_summary_state, timestamptz, float8, timestamptz)
 	RETURNS clv_summary_state AS 'MODULE_PATHNAME', 'clv_summary_transfn'
-	LANGUAGE C CALLED ON NULL INPUT PARALLEL SAFE;
+	LANGUAGE C STABLE CALLED ON NULL INPUT PARALLEL SAFE;
 CREATE FUNCTION clv_summary_transfn(clv_summary_state, timestamptz, float8, timestamptz, text)
 	RETURNS clv_summary_state AS 'MODULE_PATHNAME', 'clv_summary_transfn'
-	LANGUAGE C CALLED ON NULL INPUT PARALLEL SAFE;
+	LANGUAGE C STABLE CALLED ON NULL INPUT PARALLEL SAFE;
 CREATE FUNCTION clv_summary_transfn(clv_summary_state, timestamptz, float8, timestamptz, timestamptz, text)
 	RETURNS clv_summary_state AS 'MODULE_PATHNAME', 'clv_summary_transfn'
-	LANGUAGE C CALLED ON NULL INPUT PARALLEL SAFE;
+	LANGUAGE C STABLE CALLED ON NULL INPUT PARALLEL SAFE;
+CREATE FUNCTION clv_summary_date_transfn(clv_summary_state, date, float8, date)
+	RETURNS clv_summary_state AS 'MODULE_PATHNAME', 'clv_summary_date_transfn'
+	LANGUAGE C IMMUTABLE CALLED ON NULL INPUT PARALLEL SAFE;
+CREATE FUNCTION clv_summary_date_transfn(clv_summary_state, date, float8, date, text)
+	RETURNS clv_summary_state AS 'MODULE_PATHNAME', 'clv_summary_date_transfn'
+	LANGUAGE C IMMUTABLE CALLED ON NULL INPUT PARALLEL SAFE;
+CREATE FUNCTION clv_summary_date_transfn(clv_summary_state, date, float8, date, date, text)
+	RETURNS clv_summary_state AS 'MODULE_PATHNAME', 'clv_summary_date_transfn'
+	LANGUAGE C IMMUTABLE CALLED ON NULL INPUT PARALLEL SAFE;
 CREATE FUNCTION clv_summary_combinefn(clv_summary_state, clv_summary_state)
 	RETURNS clv_summary_state AS 'MODULE_PATHNAME', 'clv_summary_combinefn'
-	LANGUAGE C STRICT PARALLEL SAFE;
+	LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 CREATE FUNCTION clv_summary_finalfn(clv_summary_state)
 	RETURNS clv_summary AS 'MODULE_PATHNAME', 'clv_summary_finalfn'
-	LANGUAGE C STRICT PARALLEL SAFE;
+	LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 
 COMMENT ON FUNCTION clv_summary_transfn(clv_summary_state, timestamptz, float8, timestamptz) IS 'transition function of clv_summary';
 COMMENT ON FUNCTION clv_summary_transfn(clv_summary_state, timestamptz, float8, timestamptz, text) IS 'transition function of clv_summary';
 COMMENT ON FUNCTION clv_summary_transfn(clv_summary_state, timestamptz, float8, timestamptz, timestamptz, text) IS 'transition function of clv_summary with a calibration/holdout split';
+COMMENT ON FUNCTION clv_summary_date_transfn(clv_summary_state, date, float8, date) IS 'transition function of clv_summary by purchase date';
+COMMENT ON FUNCTION clv_summary_date_transfn(clv_summary_state, date, float8, date, text) IS 'transition function of clv_summary by purchase date';
+COMMENT ON FUNCTION clv_summary_date_transfn(clv_summary_state, date, float8, date, date, text) IS 'transition function of clv_summary by purchase date with a calibration/holdout split';
 COMMENT ON FUNCTION clv_summary_combinefn(clv_summary_state, clv_summary_state) IS 'combine function of clv_summary (parallel query, Citus)';
 COMMENT ON FUNCTION clv_summary_finalfn(clv_summary_state) IS 'final function of clv_summary';
 
@@ -100,12 +115,47 @@ CREATE AGGREGATE clv_summary(purchased_at timestamptz, amount float8, calibratio
 	PARALLEL = SAFE
 );
 
+-- The date forms: the caller cuts the purchase day (for example
+-- (purchased_at AT TIME ZONE 'Europe/Berlin')::date), so the result does
+-- not depend on the TimeZone of whichever node runs the aggregate.
+CREATE AGGREGATE clv_summary(purchased_on date, amount float8, observation_end date) (
+	SFUNC = clv_summary_date_transfn,
+	STYPE = clv_summary_state,
+	FINALFUNC = clv_summary_finalfn,
+	FINALFUNC_MODIFY = READ_ONLY,
+	COMBINEFUNC = clv_summary_combinefn,
+	PARALLEL = SAFE
+);
+CREATE AGGREGATE clv_summary(purchased_on date, amount float8, observation_end date, time_unit text) (
+	SFUNC = clv_summary_date_transfn,
+	STYPE = clv_summary_state,
+	FINALFUNC = clv_summary_finalfn,
+	FINALFUNC_MODIFY = READ_ONLY,
+	COMBINEFUNC = clv_summary_combinefn,
+	PARALLEL = SAFE
+);
+CREATE AGGREGATE clv_summary(purchased_on date, amount float8, calibration_end date, observation_end date, time_unit text) (
+	SFUNC = clv_summary_date_transfn,
+	STYPE = clv_summary_state,
+	FINALFUNC = clv_summary_finalfn,
+	FINALFUNC_MODIFY = READ_ONLY,
+	COMBINEFUNC = clv_summary_combinefn,
+	PARALLEL = SAFE
+);
+
 COMMENT ON AGGREGATE clv_summary(timestamptz, float8, timestamptz) IS
 'per-customer summary (frequency, recency, t in weeks, monetary_value, RFM fields) of purchases up to observation_end';
 COMMENT ON AGGREGATE clv_summary(timestamptz, float8, timestamptz, text) IS
 'per-customer summary of purchases up to observation_end, durations in time_unit (day, week, month, year)';
 COMMENT ON AGGREGATE clv_summary(timestamptz, float8, timestamptz, timestamptz, text) IS
 'per-customer summary of the calibration period up to calibration_end plus holdout fields up to observation_end';
+
+COMMENT ON AGGREGATE clv_summary(date, float8, date) IS
+'per-customer summary of purchases by purchase date up to observation_end (days independent of TimeZone)';
+COMMENT ON AGGREGATE clv_summary(date, float8, date, text) IS
+'per-customer summary of purchases by purchase date up to observation_end, durations in time_unit';
+COMMENT ON AGGREGATE clv_summary(date, float8, date, date, text) IS
+'per-customer summary by purchase date of the calibration period up to calibration_end plus holdout fields up to observation_end';
 
 -- ---------------------------------------------------------------------------
 -- RFM segments

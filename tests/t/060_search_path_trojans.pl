@@ -440,6 +440,8 @@ my $FEAT = q{ARRAY['frequency', 'recency', 'total_amount']::pg_catalog.text[]};
 my $CALQ = "'SELECT c.frequency, c.recency, c.t, c.frequency_holdout, c.duration_holdout FROM public.cal c'$T";
 my $CE = "'1997-09-30'$TZ";
 my $OE = "'1998-06-30'$TZ";
+my $CED = "'1997-09-30'::pg_catalog.date";
+my $OED = "'1998-06-30'::pg_catalog.date";
 my $CP = "pg_catalog.current_setting('search_path'$T)";
 
 my @calls = (
@@ -603,6 +605,16 @@ my @calls = (
 	[ [ 'clv_summary(timestamptz,float8,timestamptz,timestamptz,text)',
 		'clv_summary_transfn(clv_summary_state,timestamptz,float8,timestamptz,timestamptz,text)' ],
 	  "SELECT x.customer_id, public.clv_summary(x.purchased_at, x.amount, $CE, $OE, 'day'$T) FROM public.tx x GROUP BY x.customer_id ORDER BY x.customer_id LIMIT 25" ],
+	[ [ 'clv_summary(date,float8,date)', 'clv_summary_date_transfn(clv_summary_state,date,float8,date)' ],
+	  "SELECT x.customer_id, public.clv_summary(pg_catalog.timezone('UTC'$T, x.purchased_at)::pg_catalog.date, x.amount, $OED) "
+	  . "FROM public.tx x GROUP BY x.customer_id ORDER BY x.customer_id LIMIT 25" ],
+	[ [ 'clv_summary(date,float8,date,text)', 'clv_summary_date_transfn(clv_summary_state,date,float8,date,text)' ],
+	  "SELECT x.customer_id, public.clv_summary(x.purchased_at::pg_catalog.date, x.amount, $OED, 'month'$T) "
+	  . "FROM public.tx x GROUP BY x.customer_id ORDER BY x.customer_id LIMIT 25" ],
+	[ [ 'clv_summary(date,float8,date,date,text)',
+		'clv_summary_date_transfn(clv_summary_state,date,float8,date,date,text)' ],
+	  "SELECT x.customer_id, public.clv_summary(x.purchased_at::pg_catalog.date, x.amount, $CED, $OED, 'day'$T) "
+	  . "FROM public.tx x GROUP BY x.customer_id ORDER BY x.customer_id LIMIT 25" ],
 	[ [ 'clv_summary_combinefn(clv_summary_state,clv_summary_state)' ],
 	  'SET parallel_setup_cost = 0; SET parallel_tuple_cost = 0; SET min_parallel_table_scan_size = 0; '
 	  . 'SET max_parallel_workers_per_gather = 2; SET parallel_leader_participation = off; '
