@@ -92,10 +92,11 @@ typedef enum ClvModelKind
 /*
  * A caveat on a fitted model: where parameter param is at most at_most
  * the model is still valid but some quantity is not.  The optimiser sets
- * bit i of ClvFitResult.caveats for caveat i (at most 32) and appends message to the
- * fit message; flag goes into the catalog's diagnostics->'flags'; warning,
- * if not NULL, becomes the fit's WARNING "<name> estimate <param> = <v> <=
- * <at_most>: <warning>" (for converged fits) with warn_hint.
+ * bit i of ClvFitResult.caveats for caveat i (at most 32) and appends
+ * message to the fit message; flag goes into the catalog's
+ * diagnostics->'flags'; warning, if not NULL, becomes the fit's WARNING
+ * "<name> estimate <param> = <v> <= <at_most>: <warning>" (for converged
+ * fits) with warn_hint.
  */
 typedef struct ClvCaveat
 {

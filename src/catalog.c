@@ -307,7 +307,7 @@ clv_train_flags(const ClvTrainResult *res)
 	{
 		const ClvModelInfo *mi = m == 0 ? res->tx_model : res->spend_model;
 		const ClvFitResult *fr = m == 0 ? &res->tx : &res->spend;
-		const char *flags[3 + 32];
+		const char *flags[3 + 32];	/* the optimiser's 3, the caveats' bits */
 		int			nflags = 0;
 		bool		singular;
 

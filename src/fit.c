@@ -191,9 +191,8 @@ nonfinite_where(const char *const *cols, const double *vals, int n)
  * Validates one customer's (frequency, recency, t) for a transaction model
  * (tx may be NULL): the common checks, then the model's own row rule (BG/BB
  * works on whole opportunities with frequency <= recency <= t).  Recency >
- * t is rejected for every model: it cannot happen
- * in a correct summary, and the Pareto/NBD math would have to extrapolate
- * (see pareto_nbd.c).
+ * t is rejected for every model: it cannot happen in a correct summary,
+ * and the Pareto/NBD math would have to extrapolate (see pareto_nbd.c).
  */
 void
 clv_validate_customer(const ClvModelInfo *tx, double x, double rec, double T,

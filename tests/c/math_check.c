@@ -136,7 +136,7 @@ registry(void)
 		const ClvModelType *m = clv_model_info(k);
 		bool		ok = m != NULL && m->kind == (ClvModelKind) k && m->name && m->label &&
 			m->nparams > 0 && m->nparams <= CLV_MAX_PARAMS &&
-			m->loglik_grad && m->starts &&
+			m->loglik_grad && m->starts && m->ncaveats >= 0 && m->ncaveats <= 32 &&
 			clv_model_info_by_name(m->name) == m;
 
 		for (int i = 0; ok && i < m->nparams; i++)
