@@ -67,14 +67,16 @@ typedef struct ClvObs
  * The models.  The registry is this list: one line per model, in the order
  * of the valid-name lists in error messages; it gives the ClvModelKind
  * values (indices into the registry), the declarations of the model
- * tables and the registry array of btyd.c.  Like PostgreSQL's rmgrlist.h.
+ * tables and the registry array of btyd.c (like PostgreSQL's rmgrlist.h;
+ * every line ends with a backslash, so that adding one touches no other).
  */
 #define CLV_MODEL_LIST(M) \
 	M(CLV_MODEL_BGNBD, clv_bgnbd_type) \
 	M(CLV_MODEL_PARETO_NBD, clv_pareto_nbd_type) \
 	M(CLV_MODEL_MBGNBD, clv_mbgnbd_type) \
 	M(CLV_MODEL_BGBB, clv_bgbb_type) \
-	M(CLV_MODEL_GAMMA_GAMMA, clv_gamma_gamma_type)
+	M(CLV_MODEL_GAMMA_GAMMA, clv_gamma_gamma_type) \
+	/* end of the list: a new line goes above */
 
 #define CLV_MODEL_ENUM(kind, table) kind,
 typedef enum ClvModelKind
