@@ -209,6 +209,14 @@ struct ClvModelType
 						   int n, double horizon);
 
 	/*
+	 * Spend models: expected spend per purchase of a customer with x
+	 * repeat purchases of mean mx (x = 0: the population mean); NaN where
+	 * undefined.
+	 */
+	double		(*expected_spend) (const ClvModelType *m, const double *params,
+								   double x, double mx);
+
+	/*
 	 * Simulation (simulate.h): sim_begin draws a customer's heterogeneity
 	 * into c; sim_next draws its next repeat purchase (first: the first
 	 * call after the acquisition purchase), setting *t and *amount (with
@@ -332,7 +340,8 @@ extern double clv_purchase_probability(ClvModelKind kind, const double *params,
 
 /*
  * Gamma-Gamma conditional expected spend per purchase; x = 0 gives the
- * population mean p*gamma/(q-1).
+ * population mean p*gamma/(q-1).  (Gamma-Gamma's expected_spend; code that
+ * holds a spend model's table calls its hook.)
  */
 extern double clv_expected_spend(const double *gg_params, double x, double mx);
 

@@ -97,8 +97,8 @@ gg_loglik(const ClvModelType *m, const double *p, const ClvObs *obs,
  * the population mean p gamma/(q-1) and the customer's own mean.  NaN where
  * the denominator is not positive (q <= 1 with few purchases).
  */
-double
-clv_expected_spend(const double *gg, double x, double mx)
+static double
+gg_expected_spend(const ClvModelType *m, const double *gg, double x, double mx)
 {
 	double		den = gg[0] * x + gg[1] - 1.0;
 
@@ -148,4 +148,12 @@ const ClvModelType clv_gamma_gamma_type = {
 	.starts = gg_starts,
 	.caveats = gg_caveats,
 	.ncaveats = clv_lengthof(gg_caveats),
+	.expected_spend = gg_expected_spend,
 };
+
+/* The Gamma-Gamma entry point of btyd.h, for callers without the table */
+double
+clv_expected_spend(const double *gg_params, double x, double mx)
+{
+	return gg_expected_spend(&clv_gamma_gamma_type, gg_params, x, mx);
+}

@@ -337,6 +337,7 @@ checked(double v, const char *what, const ClvModelInfo *mi, const double *c, dou
 static double
 spend_of(const ClvModelSpec *spec, double x, bool m_null, double m)
 {
+	const ClvModelInfo *sp = spec->spend_model;
 	double		v;
 
 	if (!m_null && x > 0 && !isfinite(m))
@@ -354,9 +355,9 @@ spend_of(const ClvModelSpec *spec, double x, bool m_null, double m)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("frequency must be a non-negative finite number, not %g", x)));
 	if (m_null || x == 0)
-		v = clv_expected_spend(spec->spend_params, 0, 0);
+		v = sp->expected_spend(sp, spec->spend_params, 0, 0);
 	else
-		v = clv_expected_spend(spec->spend_params, x, m);
+		v = sp->expected_spend(sp, spec->spend_params, x, m);
 	if (isnan(v))
 		ereport(ERROR,
 				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),

@@ -146,6 +146,8 @@ registry(void)
 				m->caveats[c].flag && m->caveats[c].message;
 		if (ok && !m->is_spend)
 			ok = m->expected && m->p_alive && m->prob_n && m->sim_begin && m->sim_next;
+		if (ok && m->is_spend)
+			ok = m->expected_spend != NULL;
 		if (ok && m->row_ok)
 			ok = m->row_rule && m->row_rule_sql;
 		if (!ok)
