@@ -34,7 +34,8 @@ typedef struct ClvSimParams
 /*
  * One customer being drawn, a purchase at a time, so that a caller can hand
  * out rows as they are asked for (memory does not grow with the number of
- * purchases).  Filled by clv_sim_begin(); opaque to the caller.
+ * purchases).  Filled by clv_sim_begin(); opaque to the caller (the model
+ * hooks keep their state in the fields below).
  */
 typedef struct ClvSimCustomer
 {
