@@ -156,6 +156,13 @@ SELECT version, diagnostics->'flags' AS flags, round((params->>'q')::numeric, 2)
 FROM clv_train('train_flags', 'SELECT * FROM train_cdnow WHERE customer_id <= 1500', NULL, 'gamma_gamma',
 			   '{"penalizer": 0.01}');
 
+-- Stuck at the start values: one customer observed for no time has the
+-- same likelihood (1) for every parameter, so the optimiser never moves;
+-- the optimiser's flag (not the fit message's text) gives stuck_at_start.
+SELECT version, converged, diagnostics->'flags' AS flags,
+	   diagnostics->'transaction'->>'message' AS message
+FROM clv_train('train_stuck', 'SELECT 0::float8 AS frequency, 0::float8 AS recency, 0::float8 AS t', 'bgnbd', NULL);
+
 -- Non-convergence: too few iterations.  Stored with converged = false and a
 -- WARNING with a HINT.
 SELECT version, converged, diagnostics->'flags' AS flags

@@ -1,7 +1,11 @@
 /*-------------------------------------------------------------------------
  *
  * bgbb.c
- *	  BG/BB likelihood, gradient and predictions.
+ *	  BG/BB (Fader, Hardie & Shang 2010), the model of discrete transaction
+ *	  opportunities: likelihood, gradient, predictions, starting points,
+ *	  simulation and its table.  x = transactions in n opportunities, tx =
+ *	  opportunity of the last one (0 if none), T = n.  Parameters: alpha,
+ *	  beta, gamma, delta.
  *
  * Per customer (FHS 2010, eq. 5; the published -33225.58 on the donations
  * data uses this sequence likelihood, without binomial coefficients):
@@ -10,14 +14,32 @@
  *							* B(ga+1, de+tx+i)/B(ga,de)
  * summed with log-sum-exp.  Inputs are whole numbers of opportunities.
  *
+ * Plain C (the math tier): no PostgreSQL headers.
+ *
  * Copyright (C) 2026 the clv developers; GPL-3.0-or-later.
  *
  *-------------------------------------------------------------------------
  */
 #include <math.h>
+#include <string.h>
 
-#include "bgbb.h"
+#include <gsl/gsl_randist.h>
+
+#include "btyd.h"
+#include "simulate.h"
 #include "specfun.h"
+
+/*
+ * The BG/BB likelihood sums one term per opportunity after the last
+ * transaction, and P(X(n) = k) one per opportunity: work grows with n, so n
+ * is bounded (the table's max_periods: the SQL glue refuses more with
+ * 22023, the math returns NaN).  A few seconds of CPU per 10^7
+ * opportunities; the loops check for interrupts every
+ * BGBB_INTERRUPT_EVERY terms, often enough to cancel within milliseconds
+ * and rarely enough to cost nothing.
+ */
+#define BGBB_MAX_PERIODS 2147483647.0
+#define BGBB_INTERRUPT_EVERY 4096
 
 static bool
 bgbb_params_ok(const double *p)
@@ -90,7 +112,7 @@ bgbb_const(const double *p, BgbbConst *k, bool derivs)
 /*
  * Log-likelihood of one customer, with the gradient as the softmax-weighted
  * average of the term gradients.  n - tx + 1 terms (NaN beyond
- * CLV_BGBB_MAX_PERIODS opportunities), with interrupt checks: n comes from
+ * BGBB_MAX_PERIODS opportunities), with interrupt checks: n comes from
  * the user.
  */
 static double
@@ -103,7 +125,7 @@ bgbb_row(const double *p, const BgbbConst *k, double x, double tx, double n,
 				gacc[4] = {0, 0, 0, 0};
 	double		ll;
 
-	if (!(n - tx >= 0) || n > CLV_BGBB_MAX_PERIODS)
+	if (!(n - tx >= 0) || n > BGBB_MAX_PERIODS)
 		return NAN;
 	nterms = (long) (n - tx) + 1;
 	/* two passes: the first finds the largest term for a stable sum */
@@ -114,7 +136,7 @@ bgbb_row(const double *p, const BgbbConst *k, double x, double tx, double n,
 			double		d[4];
 			double		v;
 
-			if (j % 4096 == 4095)
+			if (j % BGBB_INTERRUPT_EVERY == BGBB_INTERRUPT_EVERY - 1)
 				CLV_CHECK_INTERRUPTS();
 			if (j == 0)
 				v = bgbb_term(p, k, x, n - x, 0, n, (pass && grad) ? d : NULL);
@@ -143,8 +165,9 @@ bgbb_row(const double *p, const BgbbConst *k, double x, double tx, double n,
 	return ll;
 }
 
-double
-clv_bgbb_loglik(const double *p, const ClvObs *obs, size_t nobs, double *grad)
+static double
+bgbb_loglik(const ClvModelType *m, const double *p, const ClvObs *obs,
+			size_t nobs, double *grad)
 {
 	BgbbConst	k;
 	double		ll = 0.0;
@@ -179,8 +202,9 @@ clv_bgbb_loglik(const double *p, const ClvObs *obs, size_t nobs, double *grad)
 }
 
 /* P(alive in period n+1 | x, tx, n) = B(.., be+n-x) B(ga, de+n+1) / L */
-double
-clv_bgbb_p_alive(const double *p, double x, double tx, double n)
+static double
+bgbb_p_alive(const ClvModelType *m, const double *p, double x, double tx,
+			 double n)
 {
 	BgbbConst	k;
 	double		ll,
@@ -202,10 +226,15 @@ clv_bgbb_p_alive(const double *p, double x, double tx, double n)
  * where the sum telescopes to
  *	 Gamma(ga+de)/Gamma(de) [f(n) - f(n+nstar)]/(ga-1),
  *	 f(m) = Gamma(de+m+1)/Gamma(ga+de+m),
- * evaluated with expm1 (and its digamma limit at ga = 1).
+ * evaluated with expm1, and within BGBB_NEAR_G1 of ga = 1 (ga = 1
+ * included, where the quotient is 0/0) by its digamma limit, which differs
+ * from it by O(|ga - 1|).
  */
-double
-clv_bgbb_expected(const double *p, double x, double tx, double n, double nstar)
+#define BGBB_NEAR_G1 1e-10
+
+static double
+bgbb_expected(const ClvModelType *m, const double *p, double x, double tx,
+			  double n, double nstar)
 {
 	BgbbConst	k;
 	double		ga = p[2],
@@ -225,7 +254,7 @@ clv_bgbb_expected(const double *p, double x, double tx, double n, double nstar)
 	f1 = clv_lgamma(de + n + nstar + 1) - clv_lgamma(ga + de + n + nstar);
 	if (isnan(ll) || isnan(f0) || isnan(f1))
 		return NAN;
-	if (fabs(ga - 1.0) < 1e-10)
+	if (fabs(ga - 1.0) < BGBB_NEAR_G1)
 		ld = log(clv_digamma(de + n + nstar + 1) - clv_digamma(de + n + 1));
 	else
 		ld = log(-expm1(f1 - f0) / (ga - 1.0));
@@ -235,19 +264,19 @@ clv_bgbb_expected(const double *p, double x, double tx, double n, double nstar)
 
 /*
  * P(X(n) = k) for a new customer over n (rounded to whole) opportunities,
- * n at most CLV_BGBB_MAX_PERIODS:
+ * n at most BGBB_MAX_PERIODS:
  *	 C(n,k) B(al+k, be+n-k)/B(al,be) B(ga, de+n)/B(ga,de)
  *	 + sum_{i=k}^{n-1} C(i,k) B(al+k, be+i-k)/B(al,be) B(ga+1, de+i)/B(ga,de)
  */
-double
-clv_bgbb_prob_n(const double *p, int kk, double horizon)
+static double
+bgbb_prob_n(const ClvModelType *m, const double *p, int kk, double horizon)
 {
 	BgbbConst	k;
 	long		n;
 	double		lsum;
 
 	if (!bgbb_params_ok(p) || kk < 0 || !(horizon >= 0) ||
-		floor(horizon + 0.5) > CLV_BGBB_MAX_PERIODS)
+		floor(horizon + 0.5) > BGBB_MAX_PERIODS)
 		return NAN;
 	n = (long) floor(horizon + 0.5);
 	if (kk > n)
@@ -257,7 +286,7 @@ clv_bgbb_prob_n(const double *p, int kk, double horizon)
 		bgbb_term(p, &k, kk, n - kk, 0, n, NULL);
 	for (long i = kk; i < n; i++)
 	{
-		if (i % 4096 == 4095)
+		if (i % BGBB_INTERRUPT_EVERY == BGBB_INTERRUPT_EVERY - 1)
 			CLV_CHECK_INTERRUPTS();
 		lsum = clv_logaddexp(lsum,
 							 clv_lgamma(i + 1.0) - clv_lgamma(kk + 1.0) -
@@ -268,3 +297,90 @@ clv_bgbb_prob_n(const double *p, int kk, double horizon)
 		return NAN;
 	return fmin(1.0, exp(lsum));
 }
+
+/*
+ * Whole numbers of opportunities with frequency <= recency <= t, recency 0
+ * when frequency is 0 (on top of the common checks).
+ */
+static bool
+bgbb_row_ok(double x, double rec, double T)
+{
+	return !(x != floor(x) || rec != floor(rec) || T != floor(T) || x > rec ||
+			 (x == 0 && rec != 0));
+}
+
+/* Starting points: the neutral (1, 1, 1, 1) first, then other Beta shapes */
+static int
+bgbb_starts(const ClvObsMeans *mean, double s[CLV_MAX_STARTS][CLV_MAX_PARAMS])
+{
+	static const double st[][CLV_MAX_PARAMS] = {
+		{1.0, 1.0, 1.0, 1.0},
+		{0.5, 0.5, 0.5, 2.0},
+		{2.0, 1.0, 0.3, 3.0},
+	};
+
+	memcpy(s, st, sizeof(st));
+	return clv_lengthof(st);
+}
+
+/*
+ * Simulation (FHS 2010's story): p ~ Beta(alpha, beta) purchase
+ * probability, theta ~ Beta(gamma, delta) drop-out at the start of each
+ * opportunity; purchases happen at integer t = 1..floor(T).
+ */
+static void
+bgbb_sim_begin(const ClvModelType *m, ClvSimCustomer *c, const double *k)
+{
+	c->p = gsl_ran_beta(c->rng, k[0], k[1]);
+	c->lambda = gsl_ran_beta(c->rng, k[2], k[3]);	/* theta */
+}
+
+/* Opportunities without a purchase: as many as T, so interruptible */
+static bool
+bgbb_sim_next(const ClvModelType *m, ClvSimCustomer *c, bool first,
+			  double *t, double *amount)
+{
+	for (; c->i <= c->T; c->i++)
+	{
+		CLV_CHECK_INTERRUPTS();
+		if (gsl_rng_uniform(c->rng) < c->lambda)
+			break;
+		if (gsl_rng_uniform(c->rng) < c->p)
+		{
+			*t = c->i++;
+			*amount = clv_sim_amount(c);
+			return true;
+		}
+	}
+	return false;
+}
+
+/*
+ * BG/BB fits alone: its "gamma" parameter would clash with Gamma-Gamma's
+ * in a params object, and spend per opportunity is not what Gamma-Gamma
+ * models.
+ */
+const ClvModelType clv_bgbb_type = {
+	.kind = CLV_MODEL_BGBB,
+	.name = "bgbb",
+	.label = "BG/BB",
+	.nparams = 4,
+	.param_names = {"alpha", "beta", "gamma", "delta"},
+	.infer_rank = 3,
+	.infer_keys = {"alpha", "beta", "gamma", "delta"},
+	.infer_unless = "r",
+	.takes_spend_model = false,
+	.max_periods = BGBB_MAX_PERIODS,
+	.row_ok = bgbb_row_ok,
+	.row_rule = "whole numbers with frequency <= recency <= t (recency 0 when frequency is 0)",
+	.row_rule_sql = "s.frequency <> floor(s.frequency) OR s.recency <> floor(s.recency) "
+	"OR s.t <> floor(s.t) OR s.frequency > s.recency "
+	"OR (s.frequency = 0 AND s.recency <> 0)",
+	.loglik_grad = bgbb_loglik,
+	.starts = bgbb_starts,
+	.expected = bgbb_expected,
+	.p_alive = bgbb_p_alive,
+	.prob_n = bgbb_prob_n,
+	.sim_begin = bgbb_sim_begin,
+	.sim_next = bgbb_sim_next,
+};

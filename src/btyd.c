@@ -1,7 +1,8 @@
 /*-------------------------------------------------------------------------
  *
  * btyd.c
- *	  Model registry and dispatch to the per-model math.
+ *	  The model registry (the tables of operations of the model files) and
+ *	  the kind-based entry points of btyd.h.
  *
  * Plain C like the model files, so that the math can be linked into a
  * standalone test program.
@@ -11,60 +12,66 @@
  *-------------------------------------------------------------------------
  */
 #include <math.h>
+#include <stdio.h>
 #include <string.h>
 
-#include "bgbb.h"
-#include "bgnbd.h"
 #include "btyd.h"
-#include "gamma_gamma.h"
-#include "mbgnbd.h"
-#include "pareto_nbd.h"
 #include "specfun.h"
 
-static const ClvModelInfo clv_model_infos[CLV_N_MODELS] = {
-	[CLV_MODEL_BGNBD] = {CLV_MODEL_BGNBD, "bgnbd", false, 4, {"r", "alpha", "a", "b"}},
-	[CLV_MODEL_PARETO_NBD] = {CLV_MODEL_PARETO_NBD, "pareto_nbd", false, 4, {"r", "alpha", "s", "beta"}},
-	[CLV_MODEL_MBGNBD] = {CLV_MODEL_MBGNBD, "mbgnbd", false, 4, {"r", "alpha", "a", "b"}},
-	[CLV_MODEL_BGBB] = {CLV_MODEL_BGBB, "bgbb", false, 4, {"alpha", "beta", "gamma", "delta"}},
-	[CLV_MODEL_GAMMA_GAMMA] = {CLV_MODEL_GAMMA_GAMMA, "gamma_gamma", true, 3, {"p", "q", "gamma", NULL}},
+/* The registry, built from CLV_MODEL_LIST: indexed by ClvModelKind */
+#define CLV_MODEL_ENTRY(kind, table) [kind] = &table,
+static const ClvModelType *const clv_model_types[CLV_N_MODELS] = {
+	CLV_MODEL_LIST(CLV_MODEL_ENTRY)
 };
+#undef CLV_MODEL_ENTRY
 
 /* Model names come from SQL; matching is case-sensitive like identifiers. */
-const ClvModelInfo *
+const ClvModelType *
 clv_model_info_by_name(const char *name)
 {
 	for (int i = 0; i < CLV_N_MODELS; i++)
-		if (strcmp(name, clv_model_infos[i].name) == 0)
-			return &clv_model_infos[i];
+		if (strcmp(name, clv_model_types[i]->name) == 0)
+			return clv_model_types[i];
 	return NULL;
 }
 
-const ClvModelInfo *
+const ClvModelType *
 clv_model_info(ClvModelKind kind)
 {
-	if (kind < 0 || kind >= CLV_N_MODELS)
+	if ((int) kind < 0 || kind >= CLV_N_MODELS)
 		return NULL;
-	return &clv_model_infos[kind];
+	return clv_model_types[kind];
 }
 
+/* The valid-name lists of error hints, in registry order */
+char *
+clv_model_names(bool is_spend, char *buf, size_t len)
+{
+	size_t		used = 0;
+
+	if (len > 0)
+		buf[0] = '\0';
+	for (int i = 0; i < CLV_N_MODELS && used < len; i++)
+		if (clv_model_types[i]->is_spend == is_spend)
+			used += snprintf(buf + used, len - used, "%s%s",
+							 used > 0 ? ", " : "", clv_model_types[i]->name);
+	return buf;
+}
+
+/*
+ * The kind-based entry points: thin lookups into the table.  A model
+ * without the operation (a spend model asked for purchases) gives NaN like
+ * any other failure.
+ */
 double
 clv_loglik_grad(ClvModelKind kind, const double *params,
 				const ClvObs *obs, size_t nobs, double *grad)
 {
-	switch (kind)
-	{
-		case CLV_MODEL_BGNBD:
-			return clv_bgnbd_loglik(params, obs, nobs, grad);
-		case CLV_MODEL_PARETO_NBD:
-			return clv_pareto_nbd_loglik(params, obs, nobs, grad);
-		case CLV_MODEL_MBGNBD:
-			return clv_mbgnbd_loglik(params, obs, nobs, grad);
-		case CLV_MODEL_BGBB:
-			return clv_bgbb_loglik(params, obs, nobs, grad);
-		case CLV_MODEL_GAMMA_GAMMA:
-			return clv_gamma_gamma_loglik(params, obs, nobs, grad);
-	}
-	return NAN;
+	const ClvModelType *m = clv_model_info(kind);
+
+	if (m == NULL)
+		return NAN;
+	return m->loglik_grad(m, params, obs, nobs, grad);
 }
 
 double
@@ -77,39 +84,21 @@ double
 clv_expected_purchases(ClvModelKind kind, const double *params,
 					   double x, double tx, double T, double horizon)
 {
-	switch (kind)
-	{
-		case CLV_MODEL_BGNBD:
-			return clv_bgnbd_expected(params, x, tx, T, horizon);
-		case CLV_MODEL_PARETO_NBD:
-			return clv_pareto_nbd_expected(params, x, tx, T, horizon);
-		case CLV_MODEL_MBGNBD:
-			return clv_mbgnbd_expected(params, x, tx, T, horizon);
-		case CLV_MODEL_BGBB:
-			return clv_bgbb_expected(params, x, tx, T, horizon);
-		case CLV_MODEL_GAMMA_GAMMA:
-			break;
-	}
-	return NAN;
+	const ClvModelType *m = clv_model_info(kind);
+
+	if (m == NULL || m->expected == NULL)
+		return NAN;
+	return m->expected(m, params, x, tx, T, horizon);
 }
 
 double
 clv_p_alive(ClvModelKind kind, const double *params, double x, double tx, double T)
 {
-	switch (kind)
-	{
-		case CLV_MODEL_BGNBD:
-			return clv_bgnbd_p_alive(params, x, tx, T);
-		case CLV_MODEL_PARETO_NBD:
-			return clv_pareto_nbd_p_alive(params, x, tx, T);
-		case CLV_MODEL_MBGNBD:
-			return clv_mbgnbd_p_alive(params, x, tx, T);
-		case CLV_MODEL_BGBB:
-			return clv_bgbb_p_alive(params, x, tx, T);
-		case CLV_MODEL_GAMMA_GAMMA:
-			break;
-	}
-	return NAN;
+	const ClvModelType *m = clv_model_info(kind);
+
+	if (m == NULL || m->p_alive == NULL)
+		return NAN;
+	return m->p_alive(m, params, x, tx, T);
 }
 
 /*
@@ -125,20 +114,11 @@ clv_expected_purchases_new(ClvModelKind kind, const double *params, double horiz
 double
 clv_purchase_probability(ClvModelKind kind, const double *params, int n, double horizon)
 {
-	switch (kind)
-	{
-		case CLV_MODEL_BGNBD:
-			return clv_bgnbd_prob_n(params, n, horizon);
-		case CLV_MODEL_PARETO_NBD:
-			return clv_pareto_nbd_prob_n(params, n, horizon);
-		case CLV_MODEL_MBGNBD:
-			return clv_mbgnbd_prob_n(params, n, horizon);
-		case CLV_MODEL_BGBB:
-			return clv_bgbb_prob_n(params, n, horizon);
-		case CLV_MODEL_GAMMA_GAMMA:
-			break;
-	}
-	return NAN;
+	const ClvModelType *m = clv_model_info(kind);
+
+	if (m == NULL || m->prob_n == NULL)
+		return NAN;
+	return m->prob_n(m, params, n, horizon);
 }
 
 /*

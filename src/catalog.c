@@ -292,7 +292,8 @@ clv_catalog_store(FunctionCallInfo fcinfo, const char *name, const char *kind,
  * about q <= 1; it does not warn about a singular information matrix, which
  * is what a source where nobody repeats produces (the optimiser "converges"
  * to a degenerate, unidentified point), so that warning is raised here.
- * Stuck estimates are recognised by the fit message of optim.c.
+ * The flags come from the optimiser's (ClvFitResult) and the model's
+ * caveats (ClvModelType).
  */
 static Jsonb *
 clv_train_flags(const ClvTrainResult *res)
@@ -307,25 +308,22 @@ clv_train_flags(const ClvTrainResult *res)
 	{
 		const ClvModelInfo *mi = m == 0 ? res->tx_model : res->spend_model;
 		const ClvFitResult *fr = m == 0 ? &res->tx : &res->spend;
-		const char *flags[5];
+		const char *flags[3 + 32];	/* the optimiser's 3, the caveats' bits */
 		int			nflags = 0;
-		bool		singular = false;
+		bool		singular;
 
 		if (mi == NULL)
 			continue;
-		for (int i = 0; i < mi->nparams; i++)
-			singular |= isnan(fr->std_errors[i]);
+		singular = fr->singular;
 		if (!fr->converged)
 			flags[nflags++] = "not_converged";
-		if (strstr(fr->message, "stuck at their start values"))
+		if (fr->stuck_at_start)
 			flags[nflags++] = "stuck_at_start";
 		if (singular)
 			flags[nflags++] = "singular_information";
-		if ((mi->kind == CLV_MODEL_BGNBD || mi->kind == CLV_MODEL_MBGNBD) &&
-			fr->params[2] <= 1.0)
-			flags[nflags++] = "a_le_1";
-		if (mi->kind == CLV_MODEL_GAMMA_GAMMA && fr->params[1] <= 1.0)
-			flags[nflags++] = "q_le_1";
+		for (int c = 0; c < mi->ncaveats; c++)
+			if (fr->caveats & (1u << c))
+				flags[nflags++] = mi->caveats[c].flag;
 
 		for (int i = 0; i < nflags; i++)
 		{

@@ -32,8 +32,6 @@
 #include "options.h"
 #include "source.h"
 
-#define CLV_VALID_TX_MODELS "bgnbd, pareto_nbd, mbgnbd, bgbb"
-#define CLV_VALID_SPEND_MODELS "gamma_gamma"
 
 PG_FUNCTION_INFO_V1(clv_fit_sql);
 
@@ -41,6 +39,7 @@ const ClvModelInfo *
 clv_lookup_model(const char *name, bool want_spend)
 {
 	const ClvModelInfo *mi;
+	char		names[CLV_NAME_LIST_LEN];
 
 	if (name == NULL)
 		return NULL;
@@ -52,7 +51,7 @@ clv_lookup_model(const char *name, bool want_spend)
 						want_spend ? "spend" : "transaction", name),
 				 errhint("Valid %s models are: %s (or NULL for none).",
 						 want_spend ? "spend" : "transaction",
-						 want_spend ? CLV_VALID_SPEND_MODELS : CLV_VALID_TX_MODELS)));
+						 clv_model_names(want_spend, names, sizeof(names)))));
 	return mi;
 }
 
@@ -153,10 +152,10 @@ nonfinite_where(const char *const *cols, const double *vals, int n)
 
 /*
  * Validates one customer's (frequency, recency, t) for a transaction model
- * (tx may be NULL).  BG/BB works on whole opportunities with frequency <=
- * recency <= t.  Recency > t is rejected for every model: it cannot happen
- * in a correct summary, and the Pareto/NBD math would have to extrapolate
- * (see pareto_nbd.c).
+ * (tx may be NULL): the common checks, then the model's own row rule (BG/BB
+ * works on whole opportunities with frequency <= recency <= t).  Recency >
+ * t is rejected for every model: it cannot happen in a correct summary,
+ * and the Pareto/NBD math would have to extrapolate (see pareto_nbd.c).
  */
 void
 clv_validate_customer(const ClvModelInfo *tx, double x, double rec, double T,
@@ -177,15 +176,10 @@ clv_validate_customer(const ClvModelInfo *tx, double x, double rec, double T,
 	if (rec > T)
 		BAD_VALUE(source, from, "s.recency > s.t",
 				  "recency %g is greater than t %g", rec, T);
-	if (tx && tx->kind == CLV_MODEL_BGBB &&
-		(x != floor(x) || rec != floor(rec) || T != floor(T) || x > rec ||
-		 (x == 0 && rec != 0)))
-		BAD_VALUE(source, from,
-				  "s.frequency <> floor(s.frequency) OR s.recency <> floor(s.recency) "
-				  "OR s.t <> floor(s.t) OR s.frequency > s.recency "
-				  "OR (s.frequency = 0 AND s.recency <> 0)",
-				  "bgbb needs whole numbers with frequency <= recency <= t (recency 0 when frequency is 0); got frequency %g, recency %g, t %g",
-				  x, rec, T);
+	if (tx && tx->row_ok && !tx->row_ok(x, rec, T))
+		BAD_VALUE(source, from, tx->row_rule_sql,
+				  "%s needs %s; got frequency %g, recency %g, t %g",
+				  tx->name, tx->row_rule, x, rec, T);
 }
 
 /* Orders rows by frequency, then t, then recency (spend rows: mean spend) */
@@ -595,12 +589,12 @@ clv_fit_source(const char *source, const ClvModelInfo *tx_model,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("both transaction_model and spend_model are NULL"),
 				 errhint("Give at least one model.")));
-	if (tx_model && tx_model->kind == CLV_MODEL_BGBB && spend_model)
+	if (tx_model && !tx_model->takes_spend_model && spend_model)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("a bgbb model cannot be combined with spend model \"%s\"",
-						spend_model->name),
-				 errhint("Fit bgbb with spend_model => NULL.")));
+				 errmsg("a %s model cannot be combined with spend model \"%s\"",
+						tx_model->name, spend_model->name),
+				 errhint("Fit %s with spend_model => NULL.", tx_model->name)));
 
 	memset(out, 0, sizeof(*out));
 	out->tx_model = tx_model;
@@ -659,11 +653,19 @@ clv_train_result_warn(const ClvTrainResult *res)
 					(errmsg("%s fit did not converge: %s", mi->name, fr->message),
 					 errhint("Try a small penalizer (options {\"penalizer\": 0.001}), more "
 							 "max_iterations, a coarser time_unit, or look for outliers in the data.")));
-		else if (mi->kind == CLV_MODEL_GAMMA_GAMMA && fr->params[1] <= 1.0)
-			ereport(WARNING,
-					(errmsg("gamma_gamma estimate q = %g <= 1: expected spend is undefined "
-							"for customers without repeat purchases", fr->params[1]),
-					 errhint("Check monetary_value for extreme values or try a penalizer.")));
+		else
+			for (int c = 0; c < mi->ncaveats; c++)
+			{
+				const ClvCaveat *cv = &mi->caveats[c];
+
+				if ((fr->caveats & (1u << c)) && cv->warning)
+					ereport(WARNING,
+							(errmsg("%s estimate %s = %g <= %g: %s", mi->name,
+									mi->param_names[cv->param],
+									fr->params[cv->param], cv->at_most,
+									cv->warning),
+							 errhint("%s", cv->warn_hint)));
+			}
 	}
 }
 

@@ -221,10 +221,15 @@ build_draws(void *arg, MemoryContext cxt)
 	else
 		clv_spec_from_jsonb((Jsonb *) PG_DETOAST_DATUM(PointerGetDatum(b->a0)), &dr->spec);
 	if (dr->spec.tx_model == NULL)
+	{
+		char		names[CLV_NAME_LIST_LEN];
+
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("the model has no transaction model"),
-				 errhint("clv_predict_interval needs one of bgnbd, pareto_nbd, mbgnbd, bgbb.")));
+				 errhint("clv_predict_interval needs one of %s.",
+						 clv_model_names(false, names, sizeof(names)))));
+	}
 	cov = opt.covariance ? opt.covariance : catalog_cov ? &catalog_cov->root : NULL;
 	if (cov == NULL)
 		ereport(ERROR,

@@ -3,6 +3,11 @@
  * optim.c
  *	  Maximum-likelihood fitting with GSL multimin over log-parameters.
  *
+ * Model-blind: the likelihood, the starting points and the caveats come
+ * from the model's table (btyd.h).  Server tier (postgres.h): the GSL
+ * workspaces are malloc'ed and freed in PG_TRY blocks, and the loops call
+ * CHECK_FOR_INTERRUPTS().
+ *
  * Copyright (C) 2026 the clv developers; GPL-3.0-or-later.
  *
  *-------------------------------------------------------------------------
@@ -20,8 +25,6 @@
 #include "btyd.h"
 #include "optim.h"
 
-#define CLV_MAX_STARTS 4
-
 /*
  * Above this many unique rows, each start is first optimised on a
  * systematic subsample of about CLV_SUBSAMPLE_ROWS rows (cheap), and the
@@ -38,9 +41,49 @@
  */
 #define CLV_REFINE_FACTOR 1e-3
 
+/*
+ * The tuning of the minimisers.  Log-parameters beyond +-CLV_LOG_PARAM_BOUND
+ * (e^30 ~ 1e13) are "do not go there": exp() stays finite and no parameter
+ * reaches 0, and no fitted BTYD model comes near.  BFGS's line-search
+ * tolerance is the 0.1 GSL recommends for vector_bfgs2; its first trial
+ * step is a tenth of a unit in log-parameters (about 10% on the natural
+ * scale).  Nelder-Mead
+ * starts from a simplex of CLV_NM_STEP (about 20% on the natural scale) and
+ * stops when it has shrunk to CLV_NM_SIZE_TOL, far below what the gradient
+ * tolerance needs, since BFGS polishes afterwards.
+ */
+#define CLV_LOG_PARAM_BOUND 30.0
+#define CLV_BFGS_STEP 0.1
+#define CLV_BFGS_LINE_TOL 0.1
+#define CLV_NM_STEP 0.2
+#define CLV_NM_SIZE_TOL 1e-8
+
+/*
+ * The step of the central differences of the analytic gradient (in
+ * log-parameters): about the cube root of the double epsilon, which
+ * balances rounding against truncation for a second derivative.
+ */
+#define CLV_HESSIAN_STEP 1e-5
+
+/*
+ * Newton polishing: at most CLV_NEWTON_MAX_STEPS steps (it converges in a
+ * handful when the curvature is right; more means it is not), each
+ * shortened by halving at most CLV_NEWTON_MAX_HALVINGS times (a step of
+ * 1/256) until the objective does not increase.
+ */
+#define CLV_NEWTON_MAX_STEPS 30
+#define CLV_NEWTON_MAX_HALVINGS 8
+
+/*
+ * Estimates within this relative distance of every start value are "stuck
+ * at their start values": the optimiser never moved, which a converged
+ * gradient test on a flat start would otherwise hide.
+ */
+#define CLV_STUCK_RELATIVE 1e-6
+
 typedef struct FitProblem
 {
-	ClvModelKind kind;
+	const ClvModelType *model;
 	const ClvObs *obs;
 	size_t		nobs;
 	int			np;
@@ -70,7 +113,7 @@ fit_objective(const gsl_vector *v, FitProblem *fp, gsl_vector *df)
 		double		lv = gsl_vector_get(v, i);
 
 		/* keep exp() finite and the parameters away from 0 */
-		if (!(lv > -30.0 && lv < 30.0))
+		if (!(lv > -CLV_LOG_PARAM_BOUND && lv < CLV_LOG_PARAM_BOUND))
 		{
 			if (df)
 				gsl_vector_set_zero(df);
@@ -79,7 +122,7 @@ fit_objective(const gsl_vector *v, FitProblem *fp, gsl_vector *df)
 		p[i] = exp(lv);
 	}
 	fp->nevals++;
-	ll = clv_loglik_grad(fp->kind, p, fp->obs, fp->nobs, df ? g : NULL);
+	ll = fp->model->loglik_grad(fp->model, p, fp->obs, fp->nobs, df ? g : NULL);
 	if (isnan(ll))
 	{
 		if (df)
@@ -116,19 +159,22 @@ gsl_fdf(const gsl_vector *v, void *params, double *f, gsl_vector *df)
 }
 
 /*
- * Starting points: a neutral one first, then ones scaled to the data (the
- * time scales alpha and beta near the mean age, Gamma-Gamma's gamma near
- * the mean spend), since a bad scale is the usual reason BFGS stalls.
+ * Starting points: the model's, which may scale to the data (the weighted
+ * mean age, frequency and recency or spend), since a bad scale is the
+ * usual reason BFGS stalls.
  */
 int
 clv_fit_starts(ClvModelKind kind, const ClvObs *obs, size_t nobs,
 			   double starts[][CLV_MAX_PARAMS], int max_starts)
 {
+	const ClvModelType *m = clv_model_info(kind);
+	double		proposed[CLV_MAX_STARTS][CLV_MAX_PARAMS];
+	ClvObsMeans mean;
 	double		sw = 0,
 				st = 0,
 				sx = 0,
 				sm = 0;
-	int			n = 0;
+	int			n;
 
 	for (size_t i = 0; i < nobs; i++)
 	{
@@ -137,39 +183,13 @@ clv_fit_starts(ClvModelKind kind, const ClvObs *obs, size_t nobs,
 		sx += obs[i].w * obs[i].x;
 		sm += obs[i].w * obs[i].tx;
 	}
-	st = sw > 0 ? fmax(st / sw, 1e-3) : 1.0;
-	sx = sw > 0 ? sx / sw : 1.0;
-	sm = sw > 0 ? fmax(sm / sw, 1e-3) : 1.0;
+	mean.T = sw > 0 ? fmax(st / sw, CLV_START_MIN_SCALE) : 1.0;
+	mean.x = sw > 0 ? sx / sw : 1.0;
+	mean.tx = sw > 0 ? fmax(sm / sw, CLV_START_MIN_SCALE) : 1.0;
 
-#define START(a_, b_, c_, d_) do { if (n < max_starts) { \
-	starts[n][0] = (a_); starts[n][1] = (b_); starts[n][2] = (c_); starts[n][3] = (d_); n++; } } while (0)
-	switch (kind)
-	{
-		case CLV_MODEL_BGNBD:
-		case CLV_MODEL_MBGNBD:
-			START(1.0, 1.0, 1.0, 1.0);
-			START(0.5, st / 4.0, 1.0, 3.0);
-			START(0.2, st, 0.5, 5.0);
-			START(2.0, st / (sx + 1.0), 2.0, 2.0);
-			break;
-		case CLV_MODEL_PARETO_NBD:
-			START(1.0, 1.0, 1.0, 1.0);
-			START(0.5, st / 4.0, 0.5, st / 4.0);
-			START(0.2, st, 1.0, st);
-			START(2.0, st / (sx + 1.0), 0.5, 2.0 * st);
-			break;
-		case CLV_MODEL_BGBB:
-			START(1.0, 1.0, 1.0, 1.0);
-			START(0.5, 0.5, 0.5, 2.0);
-			START(2.0, 1.0, 0.3, 3.0);
-			break;
-		case CLV_MODEL_GAMMA_GAMMA:
-			START(1.0, 1.0, 1.0, 0.0);
-			START(2.0, 3.0, sm, 0.0);
-			START(6.0, 4.0, 2.0 * sm, 0.0);
-			break;
-	}
-#undef START
+	n = Min(m->starts(&mean, proposed), max_starts);
+	for (int k = 0; k < n; k++)
+		memcpy(starts[k], proposed[k], sizeof(proposed[k]));
 	return n;
 }
 
@@ -241,7 +261,8 @@ minimise_run(FitProblem *fp, gsl_vector *x, const ClvFitOptions *opt,
 			ereport(ERROR,
 					(errcode(ERRCODE_OUT_OF_MEMORY),
 					 errmsg("out of memory allocating the minimiser")));
-		if (gsl_multimin_fdfminimizer_set(ws->s, &fdf, x, 0.1, 0.1) == GSL_SUCCESS &&
+		if (gsl_multimin_fdfminimizer_set(ws->s, &fdf, x, CLV_BFGS_STEP,
+										  CLV_BFGS_LINE_TOL) == GSL_SUCCESS &&
 			isfinite(ws->s->f))
 		{
 			while (iter < opt->max_iterations)
@@ -278,7 +299,7 @@ minimise_run(FitProblem *fp, gsl_vector *x, const ClvFitOptions *opt,
 			ereport(ERROR,
 					(errcode(ERRCODE_OUT_OF_MEMORY),
 					 errmsg("out of memory allocating the minimiser")));
-		gsl_vector_set_all(ws->step, 0.2);
+		gsl_vector_set_all(ws->step, CLV_NM_STEP);
 
 		/*
 		 * GSL's fminimizer_set does not evaluate the objective at x (nm->fval
@@ -300,7 +321,8 @@ minimise_run(FitProblem *fp, gsl_vector *x, const ClvFitOptions *opt,
 				moved = true;
 				if (iter % CLV_FIT_PROGRESS_EVERY == 0)
 					report(fp, opt, "nelder-mead", iter, ws->nm->fval);
-				if (gsl_multimin_test_size(gsl_multimin_fminimizer_size(ws->nm), 1e-8) == GSL_SUCCESS)
+				if (gsl_multimin_test_size(gsl_multimin_fminimizer_size(ws->nm),
+										   CLV_NM_SIZE_TOL) == GSL_SUCCESS)
 					break;
 			}
 			if (moved && ws->nm->fval < f0)
@@ -362,7 +384,7 @@ numerical_hessian(FitProblem *fp, const double *logp, double *h)
 	gsl_vector_view vv = gsl_vector_view_array(v, fp->np);
 	gsl_vector_view gv1 = gsl_vector_view_array(g1, fp->np);
 	gsl_vector_view gv2 = gsl_vector_view_array(g2, fp->np);
-	const double eps = 1e-5;
+	const double eps = CLV_HESSIAN_STEP;
 	int			np = fp->np;
 
 	for (int j = 0; j < np; j++)
@@ -417,7 +439,7 @@ newton_polish(FitProblem *fp, gsl_vector *x, const double *chol,
 	int			it;
 
 	*converged = false;
-	for (it = 0; it < 30 && isfinite(f); it++)
+	for (it = 0; it < CLV_NEWTON_MAX_STEPS && isfinite(f); it++)
 	{
 		double		step = 1.0,
 					fn = GSL_POSINF;
@@ -431,7 +453,7 @@ newton_polish(FitProblem *fp, gsl_vector *x, const double *chol,
 		if (gsl_linalg_cholesky_solve(&cv.matrix, &gv.vector, &dv.vector) != GSL_SUCCESS)
 			break;
 		/* the trial point's gradient comes with it: one pass per step */
-		for (int half = 0; half < 8; half++, step *= 0.5)
+		for (int half = 0; half < CLV_NEWTON_MAX_HALVINGS; half++, step *= 0.5)
 		{
 			for (int i = 0; i < np; i++)
 				xt[i] = gsl_vector_get(x, i) - step * d[i];
@@ -556,7 +578,7 @@ clv_fit(ClvModelKind kind, const ClvObs *obs, size_t nobs,
 		res->params[i] = res->std_errors[i] = NAN;
 	res->loglik = NAN;
 
-	fp.kind = kind;
+	fp.model = mi;
 	fp.obs = obs;
 	fp.nobs = nobs;
 	fp.np = mi->nparams;
@@ -680,7 +702,7 @@ clv_fit(ClvModelKind kind, const ClvObs *obs, size_t nobs,
 	}
 	for (int i = 0; i < fp.np; i++)
 		res->params[i] = exp(best[i]);
-	res->loglik = clv_loglik(kind, res->params, obs, nobs);
+	res->loglik = mi->loglik_grad(mi, res->params, obs, nobs, NULL);
 	res->converged = best_conv;
 	standard_errors(&fp, best, res->std_errors, res->covariance,
 					&res->has_covariance);
@@ -693,27 +715,26 @@ clv_fit(ClvModelKind kind, const ClvObs *obs, size_t nobs,
 				 total_iter, grad_norm(&bv.vector, &fp));
 		append_message(res, buf);
 	}
+	res->stuck_at_start = true;
+	for (int i = 0; i < fp.np; i++)
+		if (fabs(res->params[i] - starts[best_start][i]) >
+			CLV_STUCK_RELATIVE * starts[best_start][i])
+			res->stuck_at_start = false;
+	if (res->stuck_at_start)
 	{
-		bool		stuck = true;
-
-		for (int i = 0; i < fp.np; i++)
-			if (fabs(res->params[i] - starts[best_start][i]) > 1e-6 * starts[best_start][i])
-				stuck = false;
-		if (stuck)
-		{
-			res->converged = false;
-			append_message(res, "estimates stuck at their start values");
-		}
+		res->converged = false;
+		append_message(res, "estimates stuck at their start values");
 	}
-	if ((kind == CLV_MODEL_BGNBD || kind == CLV_MODEL_MBGNBD) && res->params[2] <= 1.0)
-		append_message(res, "note: a <= 1, so expected lifetime purchases are unbounded (finite horizons are fine)");
-	if (kind == CLV_MODEL_GAMMA_GAMMA && res->params[1] <= 1.0)
-		append_message(res, "q <= 1: the population mean spend p*gamma/(q-1) is undefined");
+	for (int c = 0; c < mi->ncaveats; c++)
+		if (res->params[mi->caveats[c].param] <= mi->caveats[c].at_most)
+		{
+			res->caveats |= 1u << c;
+			append_message(res, mi->caveats[c].message);
+		}
 	for (int i = 0; i < fp.np; i++)
 		if (isnan(res->std_errors[i]))
-		{
-			append_message(res, "information matrix singular: some standard errors are NaN");
-			break;
-		}
+			res->singular = true;
+	if (res->singular)
+		append_message(res, "information matrix singular: some standard errors are NaN");
 	return true;
 }

@@ -1,7 +1,9 @@
 /*-------------------------------------------------------------------------
  *
  * pareto_nbd.c
- *	  Pareto/NBD likelihood, gradient and predictions.
+ *	  Pareto/NBD (Schmittlein, Morrison & Colombo 1987) in the formulation
+ *	  of Fader & Hardie (2005): likelihood, gradient, predictions, starting
+ *	  points, simulation and its table.  Parameters: r, alpha, s, beta.
  *
  * Per customer (Fader & Hardie 2005, "A Note on Deriving the Pareto/NBD
  * Model and Related Expressions"; BTYD's pnbd.LL, no x! term):
@@ -19,13 +21,19 @@
  * likelihood); P(alive) is clamped to [0, 1].  The SQL glue rejects
  * recency > t before it gets here (see fit.c / predict.c).
  *
+ * Plain C (the math tier): no PostgreSQL headers.
+ *
  * Copyright (C) 2026 the clv developers; GPL-3.0-or-later.
  *
  *-------------------------------------------------------------------------
  */
 #include <math.h>
+#include <string.h>
 
-#include "pareto_nbd.h"
+#include <gsl/gsl_randist.h>
+
+#include "btyd.h"
+#include "simulate.h"
 #include "specfun.h"
 
 static bool
@@ -135,9 +143,9 @@ pnbd_log_a0(const double *p, double x, double tx, double T,
  * Rows come ordered by (frequency, t): lgamma/digamma of r+x are computed
  * once per distinct frequency and F(T) once per distinct (frequency, t).
  */
-double
-clv_pareto_nbd_loglik(const double *p, const ClvObs *obs, size_t nobs,
-					  double *grad)
+static double
+pnbd_loglik(const ClvModelType *m, const double *p, const ClvObs *obs,
+			size_t nobs, double *grad)
 {
 	double		r = p[0],
 				alpha = p[1],
@@ -261,8 +269,9 @@ clv_pareto_nbd_loglik(const double *p, const ClvObs *obs, size_t nobs,
  * P(alive) = 1 / (1 + s/(r+s+x) (alpha+T)^(r+x) (beta+T)^s A0), in logs;
  * clamped to [0, 1] (A0 < 0 only when tx > T).
  */
-double
-clv_pareto_nbd_p_alive(const double *p, double x, double tx, double T)
+static double
+pnbd_p_alive(const ClvModelType *m, const double *p, double x, double tx,
+			 double T)
 {
 	double		r = p[0],
 				s = p[2];
@@ -291,11 +300,16 @@ clv_pareto_nbd_p_alive(const double *p, double x, double tx, double T)
  *	 = (r+x)(beta+T) / ((alpha+T)(s-1)) [1 - ((beta+T)/(beta+T+t))^(s-1)]
  *	   * P(alive),
  * with the bracket over (s-1) written through expm1/log1p so that s near 1
- * (where it tends to log(1 + t/(beta+T))) stays exact.
+ * (where it tends to log(1 + t/(beta+T))) stays exact.  Within
+ * PNBD_NEAR_S1 of s = 1 (s = 1 included, where the quotient is 0/0) the
+ * limit l itself is taken; it differs from the bracket by a relative
+ * |s - 1| l / 2, so by less than 1e-12 l there.
  */
-double
-clv_pareto_nbd_expected(const double *p, double x, double tx, double T,
-						double t)
+#define PNBD_NEAR_S1 1e-12
+
+static double
+pnbd_expected(const ClvModelType *m, const double *p, double x, double tx,
+			  double T, double t)
 {
 	double		r = p[0],
 				alpha = p[1],
@@ -310,8 +324,8 @@ clv_pareto_nbd_expected(const double *p, double x, double tx, double T,
 	if (t == 0)
 		return 0.0;
 	l = log1p(t / (beta + T));
-	g = fabs(s - 1.0) < 1e-12 ? l : -expm1(-(s - 1.0) * l) / (s - 1.0);
-	pa = clv_pareto_nbd_p_alive(p, x, tx, T);
+	g = fabs(s - 1.0) < PNBD_NEAR_S1 ? l : -expm1(-(s - 1.0) * l) / (s - 1.0);
+	pa = pnbd_p_alive(m, p, x, tx, T);
 	return fmax(0.0, (r + x) * (beta + T) / (alpha + T) * g * pa);
 }
 
@@ -322,8 +336,8 @@ clv_pareto_nbd_expected(const double *p, double x, double tx, double T,
  *	   * [B1 - sum_{i=0..n} Gamma(r+s+i)/(Gamma(r+s) i!) t^i B2_i]
  * the bracket being evaluated in log space; rounding below zero is 0.
  */
-double
-clv_pareto_nbd_prob_n(const double *p, int n, double t)
+static double
+pnbd_prob_n(const ClvModelType *model, const double *p, int n, double t)
 {
 	double		r = p[0],
 				alpha = p[1],
@@ -372,3 +386,69 @@ clv_pareto_nbd_prob_n(const double *p, int n, double t)
 		return NAN;
 	return fmin(1.0, fmax(0.0, res));
 }
+
+/*
+ * Starting points: the neutral (1, 1, 1, 1) first, then ones with the time
+ * scales alpha and beta near the mean age (a bad scale is the usual reason
+ * BFGS stalls).
+ */
+static int
+pnbd_starts(const ClvObsMeans *mean, double s[CLV_MAX_STARTS][CLV_MAX_PARAMS])
+{
+	const double st[][CLV_MAX_PARAMS] = {
+		{1.0, 1.0, 1.0, 1.0},
+		{0.5, mean->T / 4.0, 0.5, mean->T / 4.0},
+		{0.2, mean->T, 1.0, mean->T},
+		{2.0, mean->T / (mean->x + 1.0), 0.5, 2.0 * mean->T},
+	};
+
+	memcpy(s, st, sizeof(st));
+	return clv_lengthof(st);
+}
+
+/*
+ * Simulation (Schmittlein et al. 1987's story): lambda ~ Gamma(r, alpha),
+ * lifetime ~ Exp(mu), mu ~ Gamma(s, beta); purchases at exponential
+ * intervals until min(T, lifetime).
+ */
+static void
+pnbd_sim_begin(const ClvModelType *m, ClvSimCustomer *c, const double *k)
+{
+	double		mu;
+	double		lifetime;
+
+	c->lambda = clv_sim_gamma_rate(c->rng, k[0], k[1]);
+	mu = clv_sim_gamma_rate(c->rng, k[2], k[3]);
+	lifetime = gsl_ran_exponential(c->rng, 1.0 / mu);
+	c->end = c->T < lifetime ? c->T : lifetime;
+}
+
+static bool
+pnbd_sim_next(const ClvModelType *m, ClvSimCustomer *c, bool first,
+			  double *t, double *amount)
+{
+	c->t += gsl_ran_exponential(c->rng, 1.0 / c->lambda);
+	if (!(c->t <= c->end))
+		return false;
+	*t = c->t;
+	*amount = clv_sim_amount(c);
+	return true;
+}
+
+const ClvModelType clv_pareto_nbd_type = {
+	.kind = CLV_MODEL_PARETO_NBD,
+	.name = "pareto_nbd",
+	.label = "Pareto/NBD",
+	.nparams = 4,
+	.param_names = {"r", "alpha", "s", "beta"},
+	.infer_rank = 1,
+	.infer_keys = {"r", "s", "beta"},
+	.takes_spend_model = true,
+	.loglik_grad = pnbd_loglik,
+	.starts = pnbd_starts,
+	.expected = pnbd_expected,
+	.p_alive = pnbd_p_alive,
+	.prob_n = pnbd_prob_n,
+	.sim_begin = pnbd_sim_begin,
+	.sim_next = pnbd_sim_next,
+};

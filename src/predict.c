@@ -17,7 +17,6 @@
 #include "utils/builtins.h"
 #include "utils/jsonb.h"
 
-#include "bgbb.h"
 #include "clv_json.h"
 #include "fit.h"
 #include "predict.h"
@@ -48,30 +47,35 @@ find_key(SpecKey *keys, int n, const char *key)
 	return NULL;
 }
 
+/* Whether the keys name a model's parameters by its infer_keys rule */
 static bool
-has_keys(SpecKey *keys, int n, const char *const *names, int nnames)
+describes(SpecKey *keys, int n, const ClvModelInfo *mi)
 {
-	for (int i = 0; i < nnames; i++)
-		if (names[i] && !find_key(keys, n, names[i]))
+	for (int i = 0; mi->infer_keys[i]; i++)
+		if (!find_key(keys, n, mi->infer_keys[i]))
 			return false;
-	return true;
+	return !(mi->infer_unless && find_key(keys, n, mi->infer_unless));
 }
 
-/* Which model a key set describes when the model is not named. */
+/*
+ * Which model (of the sort is_spend) a key set describes when the model is
+ * not named: the described model of lowest infer_rank.
+ */
 static const ClvModelInfo *
-infer_tx_model(SpecKey *keys, int n)
+infer_model(SpecKey *keys, int n, bool is_spend)
 {
-	static const char *const pnbd[] = {"r", "s", "beta"};
-	static const char *const bg[] = {"r", "a", "b"};
-	static const char *const bgbb[] = {"alpha", "beta", "gamma", "delta"};
+	const ClvModelInfo *best = NULL;
 
-	if (has_keys(keys, n, pnbd, 3))
-		return clv_model_info(CLV_MODEL_PARETO_NBD);
-	if (has_keys(keys, n, bg, 3))
-		return clv_model_info(CLV_MODEL_BGNBD);
-	if (has_keys(keys, n, bgbb, 4) && !find_key(keys, n, "r"))
-		return clv_model_info(CLV_MODEL_BGBB);
-	return NULL;
+	for (int k = 0; k < CLV_N_MODELS; k++)
+	{
+		const ClvModelInfo *mi = clv_model_info(k);
+
+		if (mi->is_spend == is_spend && mi->infer_rank > 0 &&
+			(best == NULL || mi->infer_rank < best->infer_rank) &&
+			describes(keys, n, mi))
+			best = mi;
+	}
+	return best;
 }
 
 static void
@@ -141,31 +145,38 @@ clv_spec_from_jsonb(Jsonb *params, ClvModelSpec *spec)
 			spec->tx_model = clv_lookup_model(clv_jsonb_string(&k->val, "transaction_model"), false);
 	}
 	else
-		spec->tx_model = infer_tx_model(keys, n);
+		spec->tx_model = infer_model(keys, n, false);
 	if ((k = find_key(keys, n, "spend_model")) != NULL)
 	{
 		k->used = true;
 		if (k->val.type != jbvNull)
 			spec->spend_model = clv_lookup_model(clv_jsonb_string(&k->val, "spend_model"), true);
 	}
-	else if (find_key(keys, n, "p") && find_key(keys, n, "q"))
-		spec->spend_model = clv_model_info(CLV_MODEL_GAMMA_GAMMA);
+	else
+		spec->spend_model = infer_model(keys, n, true);
 
-	if (spec->tx_model && spec->tx_model->kind == CLV_MODEL_BGBB && spec->spend_model)
+	if (spec->tx_model && !spec->tx_model->takes_spend_model && spec->spend_model)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("a bgbb model cannot be combined with spend model \"%s\"",
-						spec->spend_model->name),
+				 errmsg("a %s model cannot be combined with spend model \"%s\"",
+						spec->tx_model->name, spec->spend_model->name),
 				 errhint("Their \"gamma\" parameters would clash; use separate params objects.")));
 	if (spec->tx_model)
 		take_params(keys, n, spec->tx_model, spec->tx_params);
 	if (spec->spend_model)
 		take_params(keys, n, spec->spend_model, spec->spend_params);
 	if (!spec->tx_model && !spec->spend_model)
+	{
+		char		tx_names[CLV_NAME_LIST_LEN];
+		char		spend_names[CLV_NAME_LIST_LEN];
+
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("params describes no model"),
-				 errhint("Give transaction_model (bgnbd, pareto_nbd, mbgnbd, bgbb) and/or spend_model (gamma_gamma) with their parameters.")));
+				 errhint("Give transaction_model (%s) and/or spend_model (%s) with their parameters.",
+						 clv_model_names(false, tx_names, sizeof(tx_names)),
+						 clv_model_names(true, spend_names, sizeof(spend_names)))));
+	}
 	for (int i = 0; i < n; i++)
 		if (!keys[i].used)
 			ereport(ERROR,
@@ -216,11 +227,14 @@ spec_from_arg(FunctionCallInfo fcinfo)
 static const ClvModelInfo *
 need_tx(const ClvModelSpec *spec)
 {
+	char		names[CLV_NAME_LIST_LEN];
+
 	if (spec->tx_model == NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("the model has no transaction model"),
-				 errhint("This prediction needs one of bgnbd, pareto_nbd, mbgnbd, bgbb.")));
+				 errhint("This prediction needs one of %s.",
+						 clv_model_names(false, names, sizeof(names)))));
 	return spec->tx_model;
 }
 
@@ -249,18 +263,20 @@ arg_horizon(FunctionCallInfo fcinfo, int i)
 }
 
 /*
- * BG/BB sums one term per opportunity: more than CLV_BGBB_MAX_PERIODS is
- * refused up front rather than overflowing a counter (or running for hours).
+ * A model that counts opportunities one by one (BG/BB, max_periods): more
+ * than its max_periods is refused up front rather than overflowing a
+ * counter (or running for hours).
  */
 static void
-check_bgbb_periods(const ClvModelInfo *tx, double n, const char *what)
+check_periods(const ClvModelInfo *tx, double n, const char *what)
 {
-	if (tx->kind == CLV_MODEL_BGBB && n > CLV_BGBB_MAX_PERIODS)
+	if (tx->max_periods > 0 && n > tx->max_periods)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("%s = %g is more opportunities than bgbb supports", what, n),
-				 errdetail("BG/BB counts opportunities one by one, at most %.0f.",
-						   CLV_BGBB_MAX_PERIODS)));
+				 errmsg("%s = %g is more opportunities than %s supports", what, n,
+						tx->name),
+				 errdetail("%s counts opportunities one by one, at most %.0f.",
+						   tx->label, tx->max_periods)));
 }
 
 /* Reads and validates frequency, recency, t from arguments 1..3. */
@@ -271,7 +287,7 @@ arg_customer(FunctionCallInfo fcinfo, const ClvModelInfo *tx, double *c)
 	c[1] = PG_GETARG_FLOAT8(2);
 	c[2] = PG_GETARG_FLOAT8(3);
 	clv_validate_customer(tx, c[0], c[1], c[2], NULL, NULL);
-	check_bgbb_periods(tx, c[2], "t");
+	check_periods(tx, c[2], "t");
 }
 
 /*
@@ -321,6 +337,7 @@ checked(double v, const char *what, const ClvModelInfo *mi, const double *c, dou
 static double
 spend_of(const ClvModelSpec *spec, double x, bool m_null, double m)
 {
+	const ClvModelInfo *sp = spec->spend_model;
 	double		v;
 
 	if (!m_null && x > 0 && !isfinite(m))
@@ -338,9 +355,9 @@ spend_of(const ClvModelSpec *spec, double x, bool m_null, double m)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("frequency must be a non-negative finite number, not %g", x)));
 	if (m_null || x == 0)
-		v = clv_expected_spend(spec->spend_params, 0, 0);
+		v = sp->expected_spend(sp, spec->spend_params, 0, 0);
 	else
-		v = clv_expected_spend(spec->spend_params, x, m);
+		v = sp->expected_spend(sp, spec->spend_params, x, m);
 	if (isnan(v))
 		ereport(ERROR,
 				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
@@ -496,7 +513,7 @@ clv_spec_purchase_probability(FunctionCallInfo fcinfo, const ClvModelSpec *spec)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("n must not be negative, not %d", n)));
-	check_bgbb_periods(tx, floor(h + 0.5), "horizon");
+	check_periods(tx, floor(h + 0.5), "horizon");
 	PG_RETURN_FLOAT8(checked(clv_purchase_probability(tx->kind, spec->tx_params, n, h),
 							 "P(X(t) = n)", tx, c, h));
 }

@@ -69,10 +69,15 @@ sim_parse_params(Jsonb *jb, ClvSimParams *out)
 		jb = JsonbValueToJsonb(inner);
 	clv_spec_from_jsonb(jb, &spec);
 	if (spec.tx_model == NULL)
+	{
+		char		names[CLV_NAME_LIST_LEN];
+
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("params has no transaction model to simulate"),
-				 errhint("Give transaction_model (bgnbd, pareto_nbd, mbgnbd, bgbb) with its parameters.")));
+				 errhint("Give transaction_model (%s) with its parameters.",
+						 clv_model_names(false, names, sizeof(names)))));
+	}
 
 	memset(out, 0, sizeof(*out));
 	out->process = spec.tx_model->kind;

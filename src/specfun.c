@@ -3,6 +3,8 @@
  * specfun.c
  *	  Special functions in log space for the BTYD models.
  *
+ * Plain C (the math tier): no PostgreSQL headers; see specfun.h.
+ *
  * Copyright (C) 2026 the clv developers; GPL-3.0-or-later.
  *
  *-------------------------------------------------------------------------
@@ -19,6 +21,26 @@
 #define CLV_SERIES_MAX_TERMS 5000000
 /* series terms between two interrupt checks */
 #define CLV_SERIES_CHECK_EVERY 4096
+
+/*
+ * clv_log_hyp2f1 divides its running sum and term by CLV_SERIES_RESCALE
+ * (and adds its log to the scale) once either passes it: 1e250 leaves a
+ * factor 1e58 below DBL_MAX (1.8e308) for the next term's ratio.
+ */
+#define CLV_SERIES_RESCALE 1e250
+
+/*
+ * A series has converged when its term is below CLV_SERIES_REL_TOL of the
+ * sum (for good: the ratio is below 1 and stays so): such a term no longer
+ * changes the double sum, half an ulp being 1.1e-16 of it.
+ */
+#define CLV_SERIES_REL_TOL 1e-17
+
+/*
+ * clv_hyp2f1_eps_quotient stops when a bound on its whole remaining tail
+ * is below CLV_SERIES_TAIL_TOL of the sum: about the rounding of the sum.
+ */
+#define CLV_SERIES_TAIL_TOL 1e-16
 
 void		(*clv_interrupt_hook) (void) = NULL;
 
@@ -120,15 +142,15 @@ clv_log_hyp2f1(double a, double b, double c, double z, int *sign)
 
 		term *= ratio;
 		sum += term;
-		if (fabs(sum) > 1e250 || fabs(term) > 1e250)
+		if (fabs(sum) > CLV_SERIES_RESCALE || fabs(term) > CLV_SERIES_RESCALE)
 		{
-			logscale += log(1e250);
-			sum /= 1e250;
-			term /= 1e250;
+			logscale += log(CLV_SERIES_RESCALE);
+			sum /= CLV_SERIES_RESCALE;
+			term /= CLV_SERIES_RESCALE;
 		}
 		/* converged once terms are negligible and shrinking for good */
 		if (term == 0.0 ||
-			(fabs(term) <= 1e-17 * fabs(sum) && fabs(ratio) < 1.0 &&
+			(fabs(term) <= CLV_SERIES_REL_TOL * fabs(sum) && fabs(ratio) < 1.0 &&
 			 (a + k + 1) * (b + k + 1) / ((c + k + 1) * (k + 2)) * z < 1.0))
 			break;
 	}
@@ -179,7 +201,7 @@ clv_log_hyp2f1_a1(double a, double b, double z,
 		s_ta += term * (acc_e - acc_c);
 		s_tb -= term * acc_e;
 		s_tz += term * (k + 1);
-		if (term <= 1e-17 * sum)
+		if (term <= CLV_SERIES_REL_TOL * sum)
 			break;
 	}
 	if (k >= CLV_SERIES_MAX_TERMS || !isfinite(sum))
@@ -240,9 +262,9 @@ clv_hyp2f1_eps_quotient(double c, double m, double eps, double z)
 		term = zn * (delta + rho * D);
 		sum += term;
 		s += zn * rho * P;
-		/* what is left is below bound / (1 - z): stop at 1e-16 of the sum */
+		/* what is left is below bound / (1 - z) */
 		bound = zn * (fabs(delta) + rho * (fabs(D) + fabs(P)));
-		if (bound == 0.0 || bound <= 1e-16 * (1.0 - z) * fabs(sum))
+		if (bound == 0.0 || bound <= CLV_SERIES_TAIL_TOL * (1.0 - z) * fabs(sum))
 			break;
 		delta = (dn * delta - eps * (q + rho)) / (dn + 1.0);
 		q *= (dn - eps) / (dn + 1.0);

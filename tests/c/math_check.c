@@ -122,6 +122,58 @@ grad_check(ClvModelKind kind, const double *p, const ClvObs *o, size_t n, const 
 	check(worst < 1e-5, buf, worst, 0);
 }
 
+/*
+ * The registry: each table at its kind's index, unique names, and the hooks
+ * every model of its sort needs (the glue calls them without testing).
+ */
+static void
+registry(void)
+{
+	int			bad = 0;
+
+	for (int k = 0; k < CLV_N_MODELS; k++)
+	{
+		const ClvModelType *m = clv_model_info(k);
+		bool		ok = m != NULL && m->kind == (ClvModelKind) k && m->name && m->label &&
+			m->nparams > 0 && m->nparams <= CLV_MAX_PARAMS &&
+			m->loglik_grad && m->starts && m->ncaveats >= 0 && m->ncaveats <= 32 &&
+			clv_model_info_by_name(m->name) == m;
+
+		for (int i = 0; ok && i < m->nparams; i++)
+			ok = m->param_names[i] != NULL;
+		for (int c = 0; ok && c < m->ncaveats; c++)
+			ok = m->caveats[c].param >= 0 && m->caveats[c].param < m->nparams &&
+				m->caveats[c].flag && m->caveats[c].message;
+		if (ok && !m->is_spend)
+			ok = m->expected && m->p_alive && m->prob_n && m->sim_begin && m->sim_next;
+		if (ok && m->is_spend)
+			ok = m->expected_spend != NULL;
+		if (ok && m->row_ok)
+			ok = m->row_rule && m->row_rule_sql;
+		if (!ok)
+		{
+			bad++;
+			printf("# registry entry %d (%s) is incomplete\n", k, m && m->name ? m->name : "?");
+		}
+	}
+	check(bad == 0, "registry: every table complete, at its kind, found by its name", bad, 0);
+	check(clv_model_info(CLV_N_MODELS) == NULL && clv_model_info_by_name("nope") == NULL,
+		  "registry: unknown kinds and names give NULL", 0, 0);
+	{
+		char		buf[CLV_NAME_LIST_LEN];
+		const char *tx = "bgnbd, pareto_nbd, mbgnbd, bgbb";
+
+		/* a prefix: a new model joins the list at the end */
+		clv_model_names(false, buf, sizeof buf);
+		check(strncmp(buf, tx, strlen(tx)) == 0,
+			  "registry: transaction model names in registry order", 0, 0);
+		if (strncmp(buf, tx, strlen(tx)) != 0)
+			printf("# got \"%s\"\n", buf);
+		clv_model_names(true, buf, sizeof buf);
+		check(strncmp(buf, "gamma_gamma", 11) == 0, "registry: spend model names", 0, 0);
+	}
+}
+
 static void
 predictions(void)
 {
@@ -268,6 +320,7 @@ main(int argc, char **argv)
 
 		grad_check(CLV_MODEL_BGBB, q, rf, nr, "BG/BB");
 	}
+	registry();
 	predictions();
 	extremes();
 	printf("1..%d\n", ntest);
