@@ -301,6 +301,25 @@ if [ "$VALUE_OK" = yes ]; then
 		skip "CLV by RFM segment: $VSOURCE needs days_since_last, n_purchases and total_amount."
 	fi
 
+	# --- segment economics (clv_segment_economics): the value of each RFM
+	# segment with its 90 % interval from parameter uncertainty (200 draws
+	# shared by every segment); the segments are those of the chart above
+	if has "$VCOLS" days_since_last && has "$VCOLS" n_purchases && has "$VCOLS" total_amount; then
+		T=$(tie "$VCOLS")
+		SEGQ="SELECT c.frequency, c.recency, c.t, c.monetary_value,
+					 clv_rfm_segment(ntile(5) OVER (ORDER BY c.days_since_last DESC, $T),
+									 ntile(5) OVER (ORDER BY c.n_purchases, $T),
+									 ntile(5) OVER (ORDER BY c.total_amount, $T)) AS rfm_segment
+			  FROM $VSRC WHERE c.frequency IS NOT NULL"
+		csv "SELECT segment, total_clv, total_clv_lower, total_clv_upper, mean_clv, customers
+			 FROM clv_segment_economics($(lit "$VMODEL"), $(lit "$SEGQ"), 'rfm_segment', $HORIZON, $RATE, 1, 3,
+										'{\"n_draws\": 200}')
+			 ORDER BY total_clv, segment" segment_value.csv
+	else
+		skip "Value per segment with its interval: $VSOURCE needs days_since_last, n_purchases and total_amount."
+	fi
+	# --- end of segment economics
+
 	# predicted CLV by K-Means segment, named by clv_kmeans_profile
 	KMEANS=no
 	if [ -n "$SEGMENTS" ]; then
@@ -495,6 +514,21 @@ GP
 		"$TITLE: predicted CLV (next $HORIZON_TEXT) by RFM segment"
 	[ ! -f "$OUT/clv_kmeans.csv" ] || segment_chart clv_kmeans.csv clv_kmeans.png \
 		"$TITLE: predicted CLV (next $HORIZON_TEXT) by K-Means segment ($SEGMENTS)"
+	# --- segment economics chart: bars of each segment's predicted value, its
+	# 90 % interval as an error bar, the interval written beside
+	if [ -f "$OUT/segment_value.csv" ]; then
+		rows=$(wc -l <"$OUT/segment_value.csv")
+		gp segment_value.png 900 $((190 + 40 * rows)) <<GP
+set title $(gq "$TITLE: predicted value (next $HORIZON_TEXT) per RFM segment, 90 % interval")
+set xlabel $(gq "total predicted CLV of the segment ($MONEY, revenue)")
+set ytics scale 0 nomirror; set yrange [-0.6:$rows - 0.4]; set xrange [0:*]; set offsets 0, graph 0.45, 0, 0
+set grid xtics; set key outside bottom center horizontal; set style fill solid 0.85 border rgb 'white'; set lmargin 24
+plot '$D/segment_value.csv' using 2:0:(0):2:(\$0 - 0.32):(\$0 + 0.32):ytic(1) with boxxyerrorbars lc rgb '#1f77b4' title 'predicted value', \
+     '' using 2:0:3:4 with xerrorbars lw 1.5 pt 0 lc rgb '#d62728' title '90 % interval (parameter uncertainty)', \
+     '' using 4:0:(sprintf('  %.0f .. %.0f (%d customers)', \$3, \$4, \$6)) with labels left font ',9' notitle
+GP
+	fi
+	# --- end of segment economics chart
 	if [ "$KMEANS" = yes ]; then
 		plot=""
 		i=0
@@ -596,6 +630,10 @@ their past revenue instead; the diagonal is every customer worth the same."
 	figure clv_rfm.png "Predicted CLV by RFM segment: quintile scores of days since the last purchase, purchases and
 spend (ties broken by customer), named by clv_rfm_segment; bars: the segment's share of the customers and of the
 total predicted CLV, with its mean CLV per customer ($MONEY)."
+	figure segment_value.png "clv_segment_economics: each RFM segment's total predicted CLV (revenue, next $HORIZON_TEXT,
+discounted $DISCOUNT_TEXT) with its 90 % interval from the uncertainty of the fitted parameters: 200 parameter draws from
+the estimates' covariance, the same draws for every segment (so the intervals come from one model uncertainty). The
+interval says how sure the model is of the segment's expected value, not how much the actual revenue will scatter."
 	figure clv_kmeans.png "Predicted CLV by K-Means segment: clv_cluster assigns each customer of
 <code>$(html "$VSOURCE")</code> to a segment of <code>$(html "$SEGMENTS")</code>, named by clv_kmeans_profile; bars as
 above."

@@ -26,7 +26,7 @@ from clvtap import ok
 
 CHARTS = ["tracking_cumulative.png", "tracking_weekly.png", "calibration_holdout.png", "gains.png",
           "p_alive_customers.png", "p_alive.png", "clv.png", "concentration.png", "clv_rfm.png",
-          "clv_kmeans.png", "kmeans.png"]
+          "clv_kmeans.png", "kmeans.png", "segment_value.png"]
 LABEL = re.compile(r"^(Loyal power users|(Active|Inactive) (high-value|mid-tier|low-value))( \(cluster \d+\))?$")
 
 
@@ -155,6 +155,16 @@ def main():
     ok(len(conc) == 201 and float(conc[0][1]) == 0 and clvtap.close(float(conc[-1][1]), 100, 1e-9)
        and all(float(a[1]) <= float(b[1]) + 1e-9 for a, b in zip(conc, conc[1:])),
        "concentration: a Lorenz curve from 0 to 100 %")
+    # value per segment (clv_segment_economics): the segments and means of the
+    # RFM chart (computed there from clv_predict), inside their intervals
+    seg = {r[0]: r for r in rows(out, "segment_value.csv")}
+    rfm = {r[0]: r for r in rows(out, "clv_rfm.csv")}
+    ok(sorted(seg) == sorted(rfm), "segment value: the segments of the RFM chart", (sorted(seg), sorted(rfm)))
+    ok(all(int(seg[k][5]) == int(rfm[k][1]) and clvtap.close(float(seg[k][4]), float(rfm[k][4]), 1e-9)
+           for k in seg if k in rfm),
+       "segment value: customers and mean CLV as clv_predict gives them", (seg, rfm))
+    ok(all(float(r[2]) < float(r[1]) < float(r[3]) for r in seg.values()),
+       "segment value: every total inside its interval")
     page = open(os.path.join(out, "index.html")).read()
     ok("without a repeat purchase" in page and "P(alive) = 1" in page and "MBG/NBD" in page
        and "Pareto/NBD" in page, "the page explains BG/NBD's P(alive) = 1 and points to MBG/NBD and Pareto/NBD")

@@ -596,6 +596,19 @@ my @calls = (
 	  'SET parallel_setup_cost = 0; SET parallel_tuple_cost = 0; SET min_parallel_table_scan_size = 0; '
 	  . 'SET max_parallel_workers_per_gather = 2; SET parallel_leader_participation = off; '
 	  . "SELECT (g).customers FROM (SELECT public.clv_predict_interval_total('cdnow'$T, c.frequency, c.recency, c.t, c.monetary_value, 52$F) AS g FROM public.customers c) q" ],
+	# segment economics and acquisition value
+	[ [ 'clv_segment_economics(text,text,text,float8,float8,float8,float8,jsonb)',
+		'clv_segment_economics_with_path(text,text,text,float8,float8,float8,float8,jsonb,text)',
+		'clv_decision_check(text,float8,float8,jsonb,text[])' ],
+	  "SELECT * FROM public.clv_segment_economics('cdnow'$T, 'SELECT c.*, c.frequency OPERATOR(pg_catalog.>) 1$I AS repeat FROM public.cal c'$T, "
+	  . "'repeat'$T, 52$F, 0.01$F, 0.4$F, 3$F, '{\"n_draws\": 20, \"seed\": 2, \"test_budget\": 100}'$J)" ],
+	[ [], "SELECT * FROM public.clv_segment_economics_with_path('cdnow'$T, 'cal'$T, 'n_purchases'$T, 26$F, 0$F, 1$F, 2$F, "
+	  . "'{\"intervals\": false, \"active_threshold\": 0.9}'$J, $CP)" ],
+	[ [], "SELECT * FROM public.clv_segment_economics('cdnow'$T, 'cal'$T, 'no_such_column'$T, 52$F)", 1 ],
+	[ [], "SELECT public.clv_decision_check('cdnow'$T, 0.4$F, 0$F, '{}'$J, ARRAY['level']::pg_catalog.text[])", 1 ],
+	[ [ 'clv_acquisition_value(text,float8,float8,float8,float8,jsonb)' ],
+	  "SELECT * FROM public.clv_acquisition_value('cdnow'$T, 52$F, 0.01$F, 0.4$F, 3$F, '{\"n_draws\": 50, \"level\": 0.8}'$J)" ],
+	[ [], "SELECT * FROM public.clv_acquisition_value('cdnow_pnbd'$T, 52$F)", 1 ],
 	# the summary aggregate and its state type
 	[ [ 'clv_summary(timestamptz,float8,timestamptz)', 'clv_summary_transfn(clv_summary_state,timestamptz,float8,timestamptz)',
 		'clv_summary_finalfn(clv_summary_state)' ],
