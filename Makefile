@@ -11,9 +11,10 @@ OBJS = $(patsubst %.c,%.o,$(sort $(wildcard src/*.c)))
 SQL_PARTS = $(sort $(wildcard sql/ext/*.sql))
 DATA_built = clv--$(EXTVERSION).sql
 
-# pg_regress inputs are sql/*.sql (not sql/ext); outputs in expected/.
-REGRESS = $(sort $(basename $(notdir $(wildcard sql/*.sql))))
-REGRESS_OPTS = --inputdir=. --load-extension=clv
+# pg_regress inputs are test/sql/*.sql, expected outputs test/expected/*.out
+# (pgvector's layout); sql/ holds only the extension script's parts.
+REGRESS = $(sort $(basename $(notdir $(wildcard test/sql/*.sql))))
+REGRESS_OPTS = --inputdir=test --load-extension=clv
 
 GSL_CFLAGS := $(shell gsl-config --cflags)
 GSL_LIBS := $(shell gsl-config --libs)

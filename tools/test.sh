@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test suite of clv against a throwaway cluster and ends with one
 # summary line: "tests: N passed, N failed".
-#   pg_regress  sql/*.sql against expected/*.out      (one test per file)
-#   TAP         tests/t/*.pl (PostgreSQL::Test::Cluster) and tests/oracle/*.py
+#   pg_regress  test/sql/*.sql against test/expected/*.out  (one test per file)
+#   TAP         test/t/*.pl (PostgreSQL::Test::Cluster) and test/oracle/*.py
 #               (independent Python oracles that print TAP)
 # Usage: bash tools/test.sh [pattern]   (pattern filters the TAP/oracle files)
 source "$(dirname "$0")/lib.sh"
@@ -37,7 +37,7 @@ failed=$((failed + r_bad))
 # the shared throwaway cluster.
 filter=${1:-}
 tap_files=()
-for f in tests/t/*.pl tests/oracle/*.py; do
+for f in test/t/*.pl test/oracle/*.py; do
 	[ -e "$f" ] || continue
 	[ "$(basename "$f")" != clvtap.py ] || continue	# the oracles' shared module
 	[ -z "$filter" ] || [[ "$f" == *"$filter"* ]] || continue

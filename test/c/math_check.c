@@ -1,7 +1,7 @@
 /*
  * Standalone check of the model math (no PostgreSQL): likelihoods at the
  * published parameters, analytic vs numerical gradients, published
- * predictions and extreme rows.  Prints TAP; driven by tests/t/020_math.pl.
+ * predictions and extreme rows.  Prints TAP; driven by test/t/020_math.pl.
  */
 #include <math.h>
 #include <stdio.h>

@@ -1,4 +1,4 @@
-"""Independent scipy baseline for tests/bench/fit.sh: the same fits and the
+"""Independent scipy baseline for test/bench/fit.sh: the same fits and the
 same prediction as clv, on the same rows exported by psql.
 
 Times (seconds, wall clock, CSV reading excluded): data reduction to unique

@@ -3,7 +3,7 @@
 -- those of clv_fit, AIC = 2k - 2LL, BIC = k ln(n) - 2LL, the holdout columns
 -- those of clv_holdout_metrics and clv_calibration_holdout, and one row is
 -- recommended by the documented rule.
--- (An independent numpy/scipy check is tests/oracle/compare_models.py.)
+-- (An independent numpy/scipy check is test/oracle/compare_models.py.)
 \set SHOW_CONTEXT never
 SET TimeZone = 'UTC';
 CREATE TABLE cmp_elog (masterid int, sampleid int, date int, cds int, sales float8);

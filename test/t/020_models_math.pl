@@ -1,4 +1,4 @@
-# The model math on its own (no server): compiles tests/c/math_check.c with
+# The model math on its own (no server): compiles test/c/math_check.c with
 # the model sources and runs it.  It checks the likelihoods at the published
 # optima (CDNOW BG/NBD, Pareto/NBD, Gamma-Gamma; donations BG/BB), analytic
 # against numerical gradients, the published predictions, that P(X(t)=n)
@@ -14,7 +14,7 @@ my $dir = tempdir(CLEANUP => 1, DIR => $ENV{TESTDIR} // '/tmp');
 my $gsl = `gsl-config --cflags --libs`;
 $gsl =~ s/\n/ /g;
 my @src = map { "$root/src/$_.c" } qw(specfun bgnbd mbgnbd pareto_nbd bgbb gamma_gamma btyd);
-my $cmd = "gcc -O2 -std=gnu99 -Wall -I$root/src -o $dir/math_check $root/tests/c/math_check.c @src $gsl -lm 2>&1";
+my $cmd = "gcc -O2 -std=gnu99 -Wall -I$root/src -o $dir/math_check $root/test/c/math_check.c @src $gsl -lm 2>&1";
 my $out = `$cmd`;
 is($?, 0, 'math_check compiles') or diag($out);
 

@@ -76,7 +76,7 @@ psql -X -q -c "SELECT clv_drop_model(n) FROM unnest(ARRAY['bench_bgnbd', 'bench_
 psql -X -q -c "DROP TABLE bench_train" >/dev/null
 
 cat <<MD
-## Training into the catalog and name-based predictions (tests/bench/train.sh)
+## Training into the catalog and name-based predictions (test/bench/train.sh)
 
 $N synthetic customers drawn from BG/NBD + Gamma-Gamma at the published CDNOW parameters
 (r 0.243, alpha 4.414, a 0.793, b 2.426, p 6.25, q 3.74, gamma 15.44; CDNOW-shaped: 12 weeks

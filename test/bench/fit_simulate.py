@@ -1,6 +1,6 @@
 """Simulates customer summaries (frequency, recency, t, monetary_value) from
 the BG/NBD purchase process and the Gamma-Gamma spend process, at the CDNOW
-estimates, for tests/bench/fit.sh.  Ages are whole days (cohorts over 78
+estimates, for test/bench/fit.sh.  Ages are whole days (cohorts over 78
 weeks), so the summary has the ties a real one has.  Writes CSV to stdout.
 Usage: python3 fit_simulate.py N SEED
 """

@@ -3,7 +3,7 @@
 # clv_fit bgnbd + gamma_gamma (target <= 1 s), clv_fit pareto_nbd (<= 5 s),
 # clv_predict with inline params over every row (<= 2 s), each next to an
 # independent scipy/numpy implementation run on the same rows in the same run
-# (tests/bench/fit_baseline.py).  The data come from tests/bench/fit_simulate.py
+# (test/bench/fit_baseline.py).  The data come from test/bench/fit_simulate.py
 # (BG/NBD + Gamma-Gamma at the CDNOW estimates, ages in whole days).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -69,14 +69,14 @@ c_conv=$(jget "$bg_json" "d['converged']")/$(jget "$pn_json" "d['converged']")
 verdict() { awk -v ms="$1" -v lim="$2" 'BEGIN{print (ms <= lim ? "met" : "**missed**")}'; }
 
 cat <<EOF
-## BTYD fitting and prediction (\`tests/bench/fit.sh\`)
+## BTYD fitting and prediction (\`test/bench/fit.sh\`)
 
 $n_rows simulated customers (BG/NBD + Gamma-Gamma at the CDNOW estimates, ages in whole
 days): $n_unique unique (frequency, recency, t) rows, $n_rep repeat buyers with $n_unique_m
 unique (frequency, monetary_value) rows. clv: best of $RUNS runs of the SQL statement (reading the
 table, the GROUP BY reduction, the fit; max_parallel_workers_per_gather = 2). Baseline: an
 independent scipy implementation on the same rows exported with psql, measured once in the same
-run (\`tests/bench/fit_baseline.py\`: numpy reduction to unique rows + scipy L-BFGS-B over
+run (\`test/bench/fit_baseline.py\`: numpy reduction to unique rows + scipy L-BFGS-B over
 log-parameters with finite-difference gradients; CSV reading excluded).
 
 | task | clv | scipy baseline | target | clv vs target |

@@ -1,20 +1,7 @@
 -- clv_simulate / clv_simulate_transactions: shape of the output and bad input.
--- (The statistics are checked in tests/oracle/validation_simulate.py.)
+-- (The statistics are checked in test/oracle/validation_simulate.py.)
 SELECT customer_id, round(purchased_at::numeric, 6) AS purchased_at, round(amount::numeric, 4) AS amount
 FROM clv_simulate('{"r":0.25,"alpha":4,"a":0.8,"b":2.5,"p":6,"q":4,"gamma":15}', 4, 52, 1);
- customer_id | purchased_at | amount  
--------------+--------------+---------
-           1 |     0.000000 | 25.3934
-           2 |     0.000000 | 24.6272
-           2 |     4.466497 | 14.7378
-           2 |    46.473785 | 19.9197
-           3 |     0.000000 | 17.9352
-           4 |     0.000000 | 62.1197
-           4 |     4.737001 | 28.7031
-           4 |     7.789584 | 55.1848
-           4 |    21.440943 | 23.8434
-(9 rows)
-
 -- Fingerprints of larger outputs, recorded when every call was materialised:
 -- the row-at-a-time functions must give the very same rows (float8 output
 -- is shortest-exact, so md5 compares the values bit for bit).
@@ -29,22 +16,9 @@ FROM (VALUES
 	('bgbb', '{"alpha":1.2,"beta":0.75,"gamma":0.66,"delta":2.78}')) v(m, params),
 	LATERAL (SELECT *, row_number() OVER () AS ord FROM clv_simulate(params, 3000, 52, 7)) s
 GROUP BY m ORDER BY m;
-     m      | n_rows |           fingerprint            
-------------+--------+----------------------------------
- bgbb       |  27364 | 8726a803d4f9f0a10c7d0db5d6cdd7d6
- bgnbd      |   7795 | 527085490822840447f6c87fbb62d0c2
- mbgnbd     |   7204 | 88be73387342cf707174f6e888e9f606
- pareto_nbd |   7540 | 784467897854c5f43ff497d965dd4abb
-(4 rows)
-
 SELECT count(*) AS n_rows, md5(string_agg(concat_ws(',', customer_id, purchased_at, amount), ';' ORDER BY ord)) AS fingerprint
 FROM (SELECT *, row_number() OVER () AS ord
 	  FROM clv_simulate_transactions('{"r":0.5,"alpha":4,"s":0.6,"beta":11,"p":6,"q":4,"gamma":15}', 3000, '2020-01-01', 30, 52, 'week', 11)) s;
- n_rows |           fingerprint            
---------+----------------------------------
-  13009 | 126d7d62e0631447b77921a6f90b2f55
-(1 row)
-
 RESET TimeZone;
 RESET DateStyle;
 RESET extra_float_digits;
@@ -56,78 +30,26 @@ RESET extra_float_digits;
 -- ProjectSet, not in a Function Scan that collects every row first.
 EXPLAIN (COSTS OFF)
 SELECT * FROM clv_simulate('{"r":0.25,"alpha":4,"a":0.8,"b":2.5}', 2147483647, 52, 1) LIMIT 5;
-        QUERY PLAN        
---------------------------
- Limit
-   ->  Subquery Scan on s
-         ->  ProjectSet
-               ->  Result
-(4 rows)
-
 SET statement_timeout = '60s';
 SELECT customer_id, round(purchased_at::numeric, 6) AS purchased_at, round(amount::numeric, 4) AS amount
 FROM clv_simulate('{"r":0.25,"alpha":4,"a":0.8,"b":2.5,"p":6,"q":4,"gamma":15}', 2147483647, 52, 1) LIMIT 5;
- customer_id | purchased_at | amount  
--------------+--------------+---------
-           1 |     0.000000 | 25.3934
-           2 |     0.000000 | 24.6272
-           2 |     4.466497 | 14.7378
-           2 |    46.473785 | 19.9197
-           3 |     0.000000 | 17.9352
-(5 rows)
-
 SELECT count(*) FROM (SELECT * FROM clv_simulate_transactions('{"r":0.5,"alpha":4,"s":0.6,"beta":11}',
 	2147483647, '2020-01-01', 30, 52) LIMIT 5) s;
- count 
--------
-     5
-(1 row)
-
 RESET statement_timeout;
 -- NULL arguments give no rows (the functions behave as STRICT ones)
 SELECT count(*) FROM clv_simulate(NULL, 3, 52);
- count 
--------
-     0
-(1 row)
-
 SELECT count(*) FROM clv_simulate_transactions('{"r":0.25,"alpha":4,"a":0.8,"b":2.5}', 3, NULL, 10, 52);
- count 
--------
-     0
-(1 row)
-
 -- transaction model named explicitly; no spend model: amount is NULL
 SELECT count(*) > 0 AS has_rows, count(amount) AS amounts, bool_and(purchased_at <= 26) AS within_horizon
 FROM clv_simulate('{"transaction_model":"mbgnbd","r":0.25,"alpha":4,"a":0.8,"b":2.5}', 100, 26);
- has_rows | amounts | within_horizon 
-----------+---------+----------------
- t        |       0 | t
-(1 row)
-
 -- the output of clv_fit ({"params": {...}}) is accepted as it is
 SELECT count(*) FROM clv_simulate('{"params":{"r":0.5,"alpha":10,"s":0.6,"beta":12}}', 10, 10, 3)
 WHERE purchased_at = 0;
- count 
--------
-    10
-(1 row)
-
 -- BG/BB purchases at whole opportunities
 SELECT bool_and(purchased_at = floor(purchased_at)) AS whole, max(purchased_at) <= 6 AS within
 FROM clv_simulate('{"alpha":1.2,"beta":0.75,"gamma":0.66,"delta":2.78}', 200, 6);
- whole | within 
--------+--------
- t     | t
-(1 row)
-
 -- n_customers = 0 is empty
 SELECT count(*) FROM clv_simulate('{"r":0.25,"alpha":4,"a":0.8,"b":2.5}', 0, 52);
- count 
--------
-     0
-(1 row)
-
 -- timestamps: acquisitions within 30 days of start, nothing after start + 52 weeks
 SET TimeZone = 'UTC';
 SELECT count(DISTINCT customer_id) AS customers,
@@ -136,56 +58,24 @@ SELECT count(DISTINCT customer_id) AS customers,
        max(purchased_at) <= '2020-01-01'::timestamptz + interval '364 days' AS before_end
 FROM (SELECT *, min(purchased_at) OVER (PARTITION BY customer_id) AS first
       FROM clv_simulate_transactions('{"r":0.5,"alpha":4,"s":0.6,"beta":11}', 500, '2020-01-01', 30, 52)) s;
- customers | after_start | acquired_in_30_days | before_end 
------------+-------------+---------------------+------------
-       500 | t           | t                   | t
-(1 row)
-
 RESET TimeZone;
 -- bad input
 SELECT * FROM clv_simulate('{"r":0.25,"alpha":-4,"a":0.8,"b":2.5}', 3, 52);
-ERROR:  parameter "alpha" of model bgnbd must be positive, not -4
 SELECT * FROM clv_simulate('{"r":0.25,"alpha":4,"a":"x","b":2.5}', 3, 52);
-ERROR:  parameter "a" of model bgnbd must be a number, not a string
 SELECT * FROM clv_simulate('{"r":0.25,"alpha":4,"a":0.8}', 3, 52);
-ERROR:  params describes no model
-HINT:  Give transaction_model (bgnbd, pareto_nbd, mbgnbd, bgbb) and/or spend_model (gamma_gamma) with their parameters.
 SELECT * FROM clv_simulate('{"r":0.25,"alpha":4,"a":0.8,"b":2.5}', -3, 52);
-ERROR:  n_customers = -3 must not be negative
 SELECT * FROM clv_simulate('{"r":0.25,"alpha":4,"a":0.8,"b":2.5}', 3, -52);
-ERROR:  horizon = -52 must be positive and finite
 SELECT * FROM clv_simulate('{"r":0.25,"alpha":4,"a":0.8,"b":2.5}', 3, 'infinity');
-ERROR:  horizon = Infinity must be positive and finite
 SELECT * FROM clv_simulate('{"transaction_model":"foo","r":1}', 3, 52);
-ERROR:  unknown transaction model "foo"
-HINT:  Valid transaction models are: bgnbd, pareto_nbd, mbgnbd, bgbb (or NULL for none).
 SELECT * FROM clv_simulate('{"x":1}', 3, 52);
-ERROR:  params describes no model
-HINT:  Give transaction_model (bgnbd, pareto_nbd, mbgnbd, bgbb) and/or spend_model (gamma_gamma) with their parameters.
 SELECT * FROM clv_simulate('[1,2]', 3, 52);
-ERROR:  params must be a jsonb object
-HINT:  For example {"r": 0.24, "alpha": 4.41, "a": 0.79, "b": 2.43, "p": 6.25, "q": 3.74, "gamma": 15.44}.
 SELECT * FROM clv_simulate('{"p":6,"q":4,"gamma":15}', 3, 52);
-ERROR:  params has no transaction model to simulate
-HINT:  Give transaction_model (bgnbd, pareto_nbd, mbgnbd, bgbb) with its parameters.
 SELECT * FROM clv_simulate('{"r":0.25,"alpha":4,"a":0.8,"b":2.5,"spend_model":"lognormal"}', 3, 52);
-ERROR:  unknown spend model "lognormal"
-HINT:  Valid spend models are: gamma_gamma (or NULL for none).
 SELECT * FROM clv_simulate('{"r":0.25,"alpha":4,"a":0.8,"b":2.5,"p":6,"q":0,"gamma":15}', 3, 52);
-ERROR:  parameter "q" of model gamma_gamma must be positive, not 0
 SELECT * FROM clv_simulate('{"transaction_model":"bgbb","alpha":1,"beta":1,"gamma":1,"delta":1,"spend_model":"gamma_gamma"}', 3, 52);
-ERROR:  a bgbb model cannot be combined with spend model "gamma_gamma"
-HINT:  Their "gamma" parameters would clash; use separate params objects.
 SELECT * FROM clv_simulate_transactions('{"r":0.25,"alpha":4,"a":0.8,"b":2.5}', 3, '2020-01-01', 400, 52);
-ERROR:  acquisition_days = 400 must be at least 0 and shorter than the horizon (364 days)
 SELECT * FROM clv_simulate_transactions('{"r":0.25,"alpha":4,"a":0.8,"b":2.5}', 3, '2020-01-01', -1, 52);
-ERROR:  acquisition_days = -1 must be at least 0 and shorter than the horizon (364 days)
 SELECT * FROM clv_simulate_transactions('{"r":0.25,"alpha":4,"a":0.8,"b":2.5}', 3, '2020-01-01', 10, 52, 'fortnight');
-ERROR:  invalid time unit "fortnight"
-HINT:  Valid time units are: day, week, month, year.
 SELECT * FROM clv_simulate_transactions('{"r":0.25,"alpha":4,"a":0.8,"b":2.5}', 3, 'infinity', 10, 52);
-ERROR:  start must be a finite timestamp
 -- a spend rate that underflows to 0 (q near 0) made every amount Infinity
 SELECT * FROM clv_simulate('{"r":0.243,"alpha":4.414,"a":0.793,"b":2.426,"p":6.25,"q":3.7e-6,"gamma":15.44}', 10, 52);
-ERROR:  simulated amount Infinity of customer 1 is out of range
-HINT:  The parameters are too extreme to simulate (e.g. Gamma-Gamma q or gamma close to 0).

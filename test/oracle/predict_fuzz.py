@@ -6,7 +6,7 @@ Infinity (extreme spends and margins included), never another error class,
 and the backend must survive; clv_simulate likewise.  Extreme parameters
 with long discounted horizons can take seconds: each call runs under a 1 s
 statement_timeout, and a timeout (57014, the call was cancellable) is
-counted and reported, not failed; tests/t/025 checks cancellation itself."""
+counted and reported, not failed; test/t/025 checks cancellation itself."""
 import math
 import random
 

@@ -1,4 +1,4 @@
-# Helpers for tests/bench/*.sh (sourced).  Each bench script prints one
+# Helpers for test/bench/*.sh (sourced).  Each bench script prints one
 # markdown section on stdout; timings come from psql's \timing.
 
 # Milliseconds of the last statement of a psql script given on stdin.

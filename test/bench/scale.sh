@@ -81,7 +81,7 @@ done
 load_end=$(cut -d' ' -f1-3 /proc/loadavg)
 
 cat <<MD
-## Scale: summary, fit and prediction on growing simulated data (tests/bench/scale.sh)
+## Scale: summary, fit and prediction on growing simulated data (test/bench/scale.sh)
 
 Transactions simulated by \`clv_simulate_transactions\` from BG/NBD + Gamma-Gamma
 (\`$PARAMS\`): acquisitions spread over 13 weeks, observed for 78 weeks, $(printf %.2f "$ratio") transactions

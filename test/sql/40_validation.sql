@@ -1,5 +1,5 @@
 -- Validation functions: bad input gives clear errors.
--- (Values are checked against BTYD and an oracle in tests/oracle/validation_cdnow.py.)
+-- (Values are checked against BTYD and an oracle in test/oracle/validation_cdnow.py.)
 \set SHOW_CONTEXT never
 CREATE TABLE val_cal (frequency float8, recency float8, t float8);
 INSERT INTO val_cal VALUES (0, 0, 10), (2, 5, 10);
@@ -7,89 +7,34 @@ CREATE TABLE val_tx (customer_id int, purchased_at date);
 INSERT INTO val_tx VALUES (1, '2024-01-01'), (1, '2024-01-01'), (1, '2024-01-20'), (2, '2024-01-03'), (3, '2024-03-01');
 -- a summary without the holdout fields
 SELECT * FROM clv_calibration_holdout('{"r":0.24,"alpha":4.4,"a":0.79,"b":2.4}'::jsonb, 'val_cal');
-ERROR:  source "val_cal" lacks a calibration/holdout field: column s.frequency_holdout does not exist
-HINT:  The source needs frequency, recency, t, frequency_holdout and duration_holdout; build it with the 5-argument clv_summary(purchased_at, amount, calibration_end, observation_end, time_unit).
 SELECT * FROM clv_holdout_metrics('{"r":0.24,"alpha":4.4,"a":0.79,"b":2.4}'::jsonb, 'SELECT frequency, recency, t FROM val_cal');
-ERROR:  source "SELECT frequency, recency, t FROM val_cal" lacks a calibration/holdout field: column s.frequency_holdout does not exist
-HINT:  The source needs frequency, recency, t, frequency_holdout and duration_holdout; build it with the 5-argument clv_summary(purchased_at, amount, calibration_end, observation_end, time_unit).
 -- a missing source
 SELECT * FROM clv_holdout_metrics('{"r":0.24,"alpha":4.4,"a":0.79,"b":2.4}'::jsonb, 'val_no_such_table');
-ERROR:  relation "val_no_such_table" does not exist
-HINT:  A source is a table or view name, or one read-only query: SELECT, VALUES, TABLE or WITH ... SELECT.
 SELECT * FROM clv_calibration_holdout('{"r":0.24,"alpha":4.4,"a":0.79,"b":2.4}'::jsonb, 'val_cal', -1);
-ERROR:  max_frequency = -1 must not be negative
 -- unknown model names; a params literal without ::jsonb is taken as params
 SELECT * FROM clv_calibration_holdout('val_no_such_model', 'val_cal');
-ERROR:  clv model "val_no_such_model" does not exist
-HINT:  Train it with clv_train() or clv_kmeans_train(); SELECT DISTINCT name FROM clv_models lists the models you can read.
 SELECT * FROM clv_p_alive_matrix('val_no_such_model', 10);
-ERROR:  clv model "val_no_such_model" does not exist
-HINT:  Train it with clv_train() or clv_kmeans_train(); SELECT DISTINCT name FROM clv_models lists the models you can read.
 SELECT * FROM clv_tracking('val_no_such_model', 'val_tx', '2024-01-31', '2024-03-31');
-ERROR:  clv model "val_no_such_model" does not exist
-HINT:  Train it with clv_train() or clv_kmeans_train(); SELECT DISTINCT name FROM clv_models lists the models you can read.
 SELECT frequency, recency, round(value::numeric, 6) AS p_alive FROM clv_p_alive_matrix('{"r":0.24,"alpha":4.4,"a":0.79,"b":2.4}', 10, 1, 1);
- frequency | recency | p_alive  
------------+---------+----------
-         0 |       0 | 1.000000
-         0 |      10 | 1.000000
-         1 |       0 | 0.411206
-         1 |      10 | 0.752351
-(4 rows)
-
 INSERT INTO clv_models (name, version, kind, params) VALUES ('val_segments', 1, 'kmeans', '{}');
 SELECT * FROM clv_p_alive_matrix('val_segments', 10);
-ERROR:  clv model "val_segments" is a kmeans model, not a BTYD model
 DELETE FROM clv_models WHERE name = 'val_segments';
 -- tracking: bad time unit, end before calibration end, missing column
 SELECT * FROM clv_tracking('{"r":0.55,"alpha":10.6,"s":0.61,"beta":11.7}'::jsonb, 'val_tx', '2024-01-31', '2024-03-31', 'fortnight');
-ERROR:  invalid time unit "fortnight"
-HINT:  Valid time units are: day, week, month, year.
 SELECT * FROM clv_tracking('{"r":0.55,"alpha":10.6,"s":0.61,"beta":11.7}'::jsonb, 'val_tx', '2024-01-31', '2024-01-01');
-ERROR:  observation_end 2024-01-01 is before calibration_end 2024-01-31
 SELECT * FROM clv_tracking('{"r":0.55,"alpha":10.6,"s":0.61,"beta":11.7}'::jsonb, 'SELECT customer_id FROM val_tx', '2024-01-31', '2024-03-31');
-ERROR:  transactions "SELECT customer_id FROM val_tx" lack a column: column s.purchased_at does not exist
-HINT:  Tracking needs one row per purchase with customer_id and purchased_at.
 -- tracking of a tiny log: customer 3 is acquired after the calibration end
 -- (not in the cohort); customer 1's two purchases on 2024-01-01 are one
 SELECT period, period_start, calibration, actual, cumulative_actual,
 	   round(cumulative_expected::numeric, 4) AS cumulative_expected
 FROM clv_tracking('{"r":0.55,"alpha":10.6,"s":0.61,"beta":11.7}'::jsonb, 'val_tx', '2024-01-31', '2024-02-14');
- period | period_start | calibration | actual | cumulative_actual | cumulative_expected 
---------+--------------+-------------+--------+-------------------+---------------------
-      1 | 01-01-2024   | t           |      0 |                 0 |              0.0870
-      2 | 01-08-2024   | t           |      0 |                 0 |              0.1841
-      3 | 01-15-2024   | t           |      1 |                 1 |              0.2769
-      4 | 01-22-2024   | t           |      0 |                 1 |              0.3659
-      5 | 01-29-2024   | f           |      0 |                 1 |              0.4514
-      6 | 02-05-2024   | f           |      0 |                 1 |              0.5339
-      7 | 02-12-2024   | f           |      0 |                 1 |              0.5684
-(7 rows)
-
 -- matrices: bad grid, negative horizon
 SELECT * FROM clv_p_alive_matrix('{"r":0.24,"alpha":4.4,"a":0.79,"b":2.4}'::jsonb, 0);
-ERROR:  t = 0 must be positive and finite
 SELECT * FROM clv_p_alive_matrix('{"r":0.24,"alpha":4.4,"a":0.79,"b":2.4}'::jsonb, 10, -1);
-ERROR:  max_frequency = -1 must be between 0 and 10000
 SELECT * FROM clv_p_alive_matrix('{"r":0.24,"alpha":4.4,"a":0.79,"b":2.4}'::jsonb, 10, 5, 0);
-ERROR:  recency_steps = 0 must be between 1 and 10000
 SELECT count(*) FROM clv_expected_purchases_matrix('{"r":0.24,"alpha":4.4,"a":0.79,"b":2.4}'::jsonb, 10, -4);
-ERROR:  horizon must not be negative, not -4
 SELECT frequency, recency, round(value::numeric, 6) AS p_alive
 FROM clv_p_alive_matrix('{"r":0.24,"alpha":4.4,"a":0.79,"b":2.4}'::jsonb, 10, 2, 2);
- frequency | recency | p_alive  
------------+---------+----------
-         0 |       0 | 1.000000
-         0 |       5 | 1.000000
-         0 |      10 | 1.000000
-         1 |       0 | 0.411206
-         1 |       5 | 0.641598
-         1 |      10 | 0.752351
-         2 |       0 | 0.232134
-         2 |       5 | 0.623421
-         2 |      10 | 0.811456
-(9 rows)
-
 -- the functions with an EXCEPTION block (a subtransaction) are PARALLEL
 -- UNSAFE, so they work under force_parallel_mode (25000 before)
 CREATE TABLE val_hold AS
@@ -97,28 +42,8 @@ SELECT 2::float8 AS frequency, 5::float8 AS recency, 10::float8 AS t,
 	   1::float8 AS frequency_holdout, 4::float8 AS duration_holdout;
 SET force_parallel_mode = on;
 SELECT n_customers, total_actual FROM clv_holdout_metrics('{"r":0.24,"alpha":4.4,"a":0.79,"b":2.4}'::jsonb, 'val_hold');
- n_customers | total_actual 
--------------+--------------
-           1 |            1
-(1 row)
-
 SELECT frequency, n_customers FROM clv_calibration_holdout('{"r":0.24,"alpha":4.4,"a":0.79,"b":2.4}'::jsonb, 'val_hold');
- frequency | n_customers 
------------+-------------
-         2 |           1
-(1 row)
-
 SELECT count(*) FROM clv_tracking('{"r":0.55,"alpha":10.6,"s":0.61,"beta":11.7}'::jsonb, 'val_tx', '2024-01-31', '2024-02-14');
- count 
--------
-     7
-(1 row)
-
 SELECT count(*) FROM clv_holdout_predictions('{"r":0.24,"alpha":4.4,"a":0.79,"b":2.4}'::jsonb, 'SELECT * FROM val_hold');
- count 
--------
-     1
-(1 row)
-
 RESET force_parallel_mode;
 DROP TABLE val_cal, val_tx, val_hold;
