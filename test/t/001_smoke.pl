@@ -10,6 +10,6 @@ $node->init;
 $node->start;
 $node->safe_psql('postgres', 'CREATE EXTENSION clv');
 is($node->safe_psql('postgres', "SELECT extversion FROM pg_extension WHERE extname = 'clv'"),
-	'0.1', 'extension version');
+	'0.2', 'extension version');
 $node->stop;
 done_testing();
