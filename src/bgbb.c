@@ -10,6 +10,8 @@
  *							* B(ga+1, de+tx+i)/B(ga,de)
  * summed with log-sum-exp.  Inputs are whole numbers of opportunities.
  *
+ * Tier: math (plain C, libm and GSL; no PostgreSQL header: make check-tiers).
+ *
  * Copyright (C) 2026 the clv developers; GPL-3.0-or-later.
  *
  *-------------------------------------------------------------------------

@@ -4,6 +4,8 @@
  *	  MBG/NBD: the BG family core with shift = 1 (dropout possible at the
  *	  first purchase; BTYDplus's mbgnbd.LL convention).
  *
+ * Tier: math (plain C, libm and GSL; no PostgreSQL header: make check-tiers).
+ *
  * Copyright (C) 2026 the clv developers; GPL-3.0-or-later.
  *
  *-------------------------------------------------------------------------

@@ -3,6 +3,8 @@
  * optim.c
  *	  Maximum-likelihood fitting with GSL multimin over log-parameters.
  *
+ * Tier: core (palloc, ereport, CHECK_FOR_INTERRUPTS; no fmgr, no SPI).
+ *
  * Copyright (C) 2026 the clv developers; GPL-3.0-or-later.
  *
  *-------------------------------------------------------------------------

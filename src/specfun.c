@@ -3,6 +3,8 @@
  * specfun.c
  *	  Special functions in log space for the BTYD models.
  *
+ * Tier: math (plain C, libm and GSL; no PostgreSQL header: make check-tiers).
+ *
  * Copyright (C) 2026 the clv developers; GPL-3.0-or-later.
  *
  *-------------------------------------------------------------------------
