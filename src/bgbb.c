@@ -14,7 +14,7 @@
  *							* B(ga+1, de+tx+i)/B(ga,de)
  * summed with log-sum-exp.  Inputs are whole numbers of opportunities.
  *
- * Plain C (the math tier): no PostgreSQL headers.
+ * Tier: math (plain C, libm and GSL; no PostgreSQL header: make check-tiers).
  *
  * Copyright (C) 2026 the clv developers; GPL-3.0-or-later.
  *

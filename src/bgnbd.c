@@ -21,6 +21,8 @@
  *	 A4 = log(a) - log(b+x-1+shift) - (r+x) log(alpha+tx)  [x > 0 or shift]
  *	 LL = A1 + A2 + log(exp(A3) + exp(A4))
  *
+ * Tier: math (plain C, libm and GSL; no PostgreSQL header: make check-tiers).
+ *
  * Copyright (C) 2026 the clv developers; GPL-3.0-or-later.
  *
  *-------------------------------------------------------------------------

@@ -7,6 +7,8 @@
  * Plain C like the model files, so that the math can be linked into a
  * standalone test program.
  *
+ * Tier: math (plain C, libm and GSL; no PostgreSQL header: make check-tiers).
+ *
  * Copyright (C) 2026 the clv developers; GPL-3.0-or-later.
  *
  *-------------------------------------------------------------------------

@@ -5,6 +5,8 @@
  *	  in clv_models; and the name -> spec resolution (with its per-query
  *	  cache) behind the name-based prediction functions.
  *
+ * Tier: glue (fmgr, SPI and PostgreSQL types around the math and core files).
+ *
  * Copyright (C) 2026 the clv developers; GPL-3.0-or-later.
  *
  *-------------------------------------------------------------------------

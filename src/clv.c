@@ -3,6 +3,8 @@
  * clv.c
  *	  Module initialisation and helpers shared by all clv modules.
  *
+ * Tier: glue (fmgr, SPI and PostgreSQL types around the math and core files).
+ *
  * Copyright (C) 2026 the clv developers; GPL-3.0-or-later.
  *
  *-------------------------------------------------------------------------

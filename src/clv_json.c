@@ -7,6 +7,8 @@
  * shortest round-trip numbers) and parsed once by jsonb_in; that keeps the
  * builders trivial.
  *
+ * Tier: glue (fmgr, SPI and PostgreSQL types around the math and core files).
+ *
  * Copyright (C) 2026 the clv developers; GPL-3.0-or-later.
  *
  *-------------------------------------------------------------------------

@@ -8,6 +8,8 @@
  * weight, so that PostgreSQL (parallel query; Citus) does the heavy scan and
  * the optimiser works over the unique rows in memory.
  *
+ * Tier: glue (fmgr, SPI and PostgreSQL types around the math and core files).
+ *
  * Copyright (C) 2026 the clv developers; GPL-3.0-or-later.
  *
  *-------------------------------------------------------------------------

@@ -11,7 +11,7 @@
  *	 lgamma(px+q) - lgamma(px) - lgamma(q) + q log(gamma) + (px-1) log(mx)
  *	 + px log(x) - (px+q) log(gamma + x mx)
  *
- * Plain C (the math tier): no PostgreSQL headers.
+ * Tier: math (plain C, libm and GSL; no PostgreSQL header: make check-tiers).
  *
  * Copyright (C) 2026 the clv developers; GPL-3.0-or-later.
  *

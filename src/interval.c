@@ -10,6 +10,8 @@
  * nonlinearity of the model (no linearisation, unlike the delta method),
  * and a total over customers is summed draw by draw.
  *
+ * Tier: math (plain C, libm and GSL; no PostgreSQL header: make check-tiers).
+ *
  * Copyright (C) 2026 the clv developers; GPL-3.0-or-later.
  *
  *-------------------------------------------------------------------------

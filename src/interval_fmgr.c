@@ -9,6 +9,8 @@
  * draws: intervals are reproducible row by row, and a total summed draw by
  * draw over a group is coherent (the same model uncertainty for everybody).
  *
+ * Tier: glue (fmgr, SPI and PostgreSQL types around the math and core files).
+ *
  * Copyright (C) 2026 the clv developers; GPL-3.0-or-later.
  *
  *-------------------------------------------------------------------------

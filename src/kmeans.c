@@ -17,6 +17,8 @@
  * take two points at a time with SSE2 where available; every distance is
  * summed in the same order either way, so results do not depend on it.
  *
+ * Tier: core (palloc, ereport, CHECK_FOR_INTERRUPTS; no fmgr, no SPI).
+ *
  * Copyright (C) 2026 the clv developers; GPL-3.0-or-later.
  *
  *-------------------------------------------------------------------------

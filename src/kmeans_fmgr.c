@@ -5,6 +5,8 @@
  *	  SPI, options, the model catalog, progress NOTICEs and scoring.  The
  *	  math is in kmeans.c.
  *
+ * Tier: glue (fmgr, SPI and PostgreSQL types around the math and core files).
+ *
  * Copyright (C) 2026 the clv developers; GPL-3.0-or-later.
  *
  *-------------------------------------------------------------------------

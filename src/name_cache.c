@@ -3,6 +3,8 @@
  * name_cache.c
  *	  Per-query model caches, one value or one per name (see name_cache.h).
  *
+ * Tier: core (palloc, ereport, CHECK_FOR_INTERRUPTS; no fmgr, no SPI).
+ *
  * Copyright (C) 2026 the clv developers; GPL-3.0-or-later.
  *
  *-------------------------------------------------------------------------

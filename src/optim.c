@@ -4,9 +4,9 @@
  *	  Maximum-likelihood fitting with GSL multimin over log-parameters.
  *
  * Model-blind: the likelihood, the starting points and the caveats come
- * from the model's table (btyd.h).  Server tier (postgres.h): the GSL
- * workspaces are malloc'ed and freed in PG_TRY blocks, and the loops call
- * CHECK_FOR_INTERRUPTS().
+ * from the model's table (btyd.h).  The GSL workspaces are malloc'ed and
+ * freed in PG_TRY blocks, and the loops call CHECK_FOR_INTERRUPTS().
+ * Tier: core (palloc, ereport, CHECK_FOR_INTERRUPTS; no fmgr, no SPI).
  *
  * Copyright (C) 2026 the clv developers; GPL-3.0-or-later.
  *

@@ -7,6 +7,8 @@
  * its own wording of the same four errors; the table keeps the keys, their
  * checks and the valid-key hints in one place, so that they cannot drift.
  *
+ * Tier: glue (fmgr, SPI and PostgreSQL types around the math and core files).
+ *
  * Copyright (C) 2026 the clv developers; GPL-3.0-or-later.
  *
  *-------------------------------------------------------------------------

@@ -21,7 +21,7 @@
  * likelihood); P(alive) is clamped to [0, 1].  The SQL glue rejects
  * recency > t before it gets here (see fit.c / predict.c).
  *
- * Plain C (the math tier): no PostgreSQL headers.
+ * Tier: math (plain C, libm and GSL; no PostgreSQL header: make check-tiers).
  *
  * Copyright (C) 2026 the clv developers; GPL-3.0-or-later.
  *

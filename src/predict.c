@@ -4,6 +4,8 @@
  *	  Prediction functions taking the model parameters inline (params
  *	  jsonb), and the ClvModelSpec core shared with the name-based ones.
  *
+ * Tier: glue (fmgr, SPI and PostgreSQL types around the math and core files).
+ *
  * Copyright (C) 2026 the clv developers; GPL-3.0-or-later.
  *
  *-------------------------------------------------------------------------

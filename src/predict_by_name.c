@@ -5,6 +5,8 @@
  *	  resolve the name through the catalog cache, then call the same
  *	  prediction core as the params-jsonb functions (predict.h).
  *
+ * Tier: glue (fmgr, SPI and PostgreSQL types around the math and core files).
+ *
  * Copyright (C) 2026 the clv developers; GPL-3.0-or-later.
  *
  *-------------------------------------------------------------------------

@@ -7,6 +7,8 @@
  * chart; with a monetary score, frequency and monetary are averaged (half
  * rounded up) into one "FM" axis.  README.md documents the grid.
  *
+ * Tier: glue (fmgr, SPI and PostgreSQL types around the math and core files).
+ *
  * Copyright (C) 2026 the clv developers; GPL-3.0-or-later.
  *
  *-------------------------------------------------------------------------

@@ -8,6 +8,8 @@
  * Each customer is drawn in a fixed order of random draws (heterogeneity
  * first, then purchases), so one seed always gives the same customers.
  *
+ * Tier: core (palloc, ereport, CHECK_FOR_INTERRUPTS; no fmgr, no SPI).
+ *
  * Copyright (C) 2026 the clv developers; GPL-3.0-or-later.
  *
  *-------------------------------------------------------------------------

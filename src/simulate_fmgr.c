@@ -10,6 +10,8 @@
  *	  (sql/ext/50_simulate.sql) are inlined into the query and call these in
  *	  a select list, where rows are pulled one at a time.
  *
+ * Tier: glue (fmgr, SPI and PostgreSQL types around the math and core files).
+ *
  * Copyright (C) 2026 the clv developers; GPL-3.0-or-later.
  *
  *-------------------------------------------------------------------------

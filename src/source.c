@@ -9,6 +9,8 @@
  * SELECT with other columns (which once made K-Means read past a tuple
  * descriptor).  The raw parser decides: one SelectStmt, nothing else.
  *
+ * Tier: glue (fmgr, SPI and PostgreSQL types around the math and core files).
+ *
  * Copyright (C) 2026 the clv developers; GPL-3.0-or-later.
  *
  *-------------------------------------------------------------------------

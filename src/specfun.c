@@ -3,7 +3,7 @@
  * specfun.c
  *	  Special functions in log space for the BTYD models.
  *
- * Plain C (the math tier): no PostgreSQL headers; see specfun.h.
+ * Tier: math (plain C, libm and GSL; no PostgreSQL header: make check-tiers).
  *
  * Copyright (C) 2026 the clv developers; GPL-3.0-or-later.
  *

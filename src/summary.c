@@ -6,6 +6,8 @@
  * Nothing here knows about fmgr: the aggregate's support functions in
  * summary_fmgr.c parse arguments and call these.
  *
+ * Tier: core (palloc, ereport, CHECK_FOR_INTERRUPTS; no fmgr, no SPI).
+ *
  * Copyright (C) 2026 the clv developers; GPL-3.0-or-later.
  *
  *-------------------------------------------------------------------------

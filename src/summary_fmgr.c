@@ -4,6 +4,8 @@
  *	  SQL interface of the clv_summary aggregate: transition, combine and
  *	  final functions, and I/O of its state type clv_summary_state.
  *
+ * Tier: glue (fmgr, SPI and PostgreSQL types around the math and core files).
+ *
  * Copyright (C) 2026 the clv developers; GPL-3.0-or-later.
  *
  *-------------------------------------------------------------------------

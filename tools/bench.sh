@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # make bench: builds its own data, measures every figure next to a baseline
-# measured in the same run, and writes tests/bench/results/<name>.md; then
+# measured in the same run, and writes test/bench/results/<name>.md; then
 # assembles BENCHMARKS.md from all result files.
-# Usage: bash tools/bench.sh [name ...]   (default: every tests/bench/*.sh)
+# Usage: bash tools/bench.sh [name ...]   (default: every test/bench/*.sh)
 #        bash tools/bench.sh --assemble     (only rebuild BENCHMARKS.md)
 source "$(dirname "$0")/lib.sh"
 cd "$CLV_ROOT"
@@ -13,11 +13,11 @@ clv_bench_assemble() {
 	{
 		echo "# clv benchmarks"
 		echo
-		echo "Written by \`make bench\` (tools/bench.sh) from tests/bench/results/*.md; every figure was"
+		echo "Written by \`make bench\` (tools/bench.sh) from test/bench/results/*.md; every figure was"
 		echo "measured, each next to a baseline measured in the same run. Machine: $(nproc) cores,"
 		echo "$(free -g | awk '/^Mem:/ {print $2}') GiB, PostgreSQL $pgversion, $(gsl-config --version | sed 's/^/GSL /')."
 		echo
-		for f in tests/bench/results/*.md; do
+		for f in test/bench/results/*.md; do
 			cat "$f"
 			echo
 		done
@@ -40,15 +40,15 @@ clv_psql -c "CREATE EXTENSION clv"
 
 names=("$@")
 if [ ${#names[@]} -eq 0 ]; then
-	for f in tests/bench/*.sh; do
+	for f in test/bench/*.sh; do
 		[ "$(basename "$f")" != common.sh ] || continue	# shared helpers, not a benchmark
 		names+=("$(basename "$f" .sh)")
 	done
 fi
 for n in "${names[@]}"; do
 	clv_log "bench: $n"
-	bash "tests/bench/$n.sh" >"tests/bench/results/$n.md.new"
-	mv "tests/bench/results/$n.md.new" "tests/bench/results/$n.md"
+	bash "test/bench/$n.sh" >"test/bench/results/$n.md.new"
+	mv "test/bench/results/$n.md.new" "test/bench/results/$n.md"
 done
 
 clv_bench_assemble

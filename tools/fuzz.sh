@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Long fuzzing of clv against a throwaway cluster (`make fuzz`):
-#   1. tests/oracle/function_fuzz.py (the suite's fuzz test of every clv
+#   1. test/oracle/function_fuzz.py (the suite's fuzz test of every clv
 #      function) with many more calls and a random seed, printed so that a
 #      failure can be replayed with CLV_FUZZ_SEED=...;
 #   2. Debian's sqlsmith (random SQL over the same database: its tables,
@@ -60,7 +60,7 @@ internal_errors_since() {
 clv_log "fuzz test: $calls calls, seed $seed (replay with CLV_FUZZ_SEED=$seed CLV_FUZZ_CALLS=$calls)"
 set +e
 CLV_ROOT="$CLV_ROOT" CLV_SERVER_LOG="$log" CLV_FUZZ_SEED="$seed" CLV_FUZZ_CALLS="$calls" \
-	/usr/bin/python3 tests/oracle/function_fuzz.py >"$CLV_TMP/fuzz.tap" 2>&1
+	/usr/bin/python3 test/oracle/function_fuzz.py >"$CLV_TMP/fuzz.tap" 2>&1
 fuzz_rc=$?
 set -e
 grep -v '^ok ' "$CLV_TMP/fuzz.tap" || true

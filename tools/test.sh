@@ -1,15 +1,18 @@
 #!/usr/bin/env bash
 # Runs every test suite of clv against a throwaway cluster and ends with one
 # summary line: "tests: N passed, N failed".
-#   pg_regress  sql/*.sql against expected/*.out      (one test per file)
-#   TAP         tests/t/*.pl (PostgreSQL::Test::Cluster) and tests/oracle/*.py
+#   pg_regress  test/sql/*.sql against test/expected/*.out  (one test per file)
+#   valgrind    tools/valgrind.sh: some pg_regress files under valgrind (one test)
+#   TAP         test/t/*.pl (PostgreSQL::Test::Cluster) and test/oracle/*.py
 #               (independent Python oracles that print TAP)
 # Usage: bash tools/test.sh [pattern]   (pattern filters the TAP/oracle files)
 source "$(dirname "$0")/lib.sh"
 cd "$CLV_ROOT"
 
 clv_ensure_packages $CLV_PKGS_BUILD $CLV_PKGS_TEST
-CLV_COPT=$CLV_WERROR clv_build
+export CLV_WERROR=1	# -Werror for every make of this run (the objects depend on the flags)
+clv_build
+make -s -C "$CLV_ROOT" check-tiers
 clv_stage
 clv_start_cluster -c max_worker_processes=8 -c max_parallel_workers=4
 
@@ -33,11 +36,27 @@ fi
 passed=$((passed + r_ok))
 failed=$((failed + r_bad))
 
+filter=${1:-}
+
+# valgrind: pg_regress of the summary and model files against a server under
+# valgrind (tools/valgrind.sh); one test, failed by any error in clv's code.
+if [ -z "$filter" ] || [[ valgrind == *"$filter"* ]]; then
+	clv_log "valgrind (pg_regress of the summary and model tests under valgrind)"
+	vg_log=$CLV_TMP/valgrind.log
+	if bash tools/valgrind.sh >"$vg_log" 2>&1; then
+		passed=$((passed + 1))
+		echo "valgrind ... ok: $(tail -1 "$vg_log")"
+	else
+		failed=$((failed + 1))
+		tail -80 "$vg_log"
+		echo "valgrind ... FAILED"
+	fi
+fi
+
 # TAP: Perl tests with their own clusters, then the Python oracles against
 # the shared throwaway cluster.
-filter=${1:-}
 tap_files=()
-for f in tests/t/*.pl tests/oracle/*.py; do
+for f in test/t/*.pl test/oracle/*.py; do
 	[ -e "$f" ] || continue
 	[ "$(basename "$f")" != clvtap.py ] || continue	# the oracles' shared module
 	[ -z "$filter" ] || [[ "$f" == *"$filter"* ]] || continue

@@ -1,7 +1,7 @@
 -- ---------------------------------------------------------------------------
 -- The data dictionary: a comment on every column of the catalog tables and
 -- every field of the composite types, for psql's \d+ and for BI tools that
--- read pg_description (sql/00_install.sql checks that none is missing).
+-- read pg_description (test/sql/00_install.sql checks that none is missing).
 -- ---------------------------------------------------------------------------
 COMMENT ON COLUMN clv_model_names.name IS 'model name (unique; cannot start with { or [)';
 COMMENT ON COLUMN clv_model_names.kind IS 'kind of every version of the name: btyd or kmeans';
