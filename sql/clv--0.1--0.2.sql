@@ -10,4 +10,389 @@
 -- complain if script is sourced in psql, rather than via ALTER EXTENSION
 \echo Use "ALTER EXTENSION clv UPDATE TO '0.2'" to load this file. \quit
 
--- Nothing yet: 0.2 has no new or changed objects so far.
+
+-- ---------------------------------------------------------------------------
+-- clv_summary: volatility as the functions behave (the timestamptz
+-- transitions read TimeZone; combine and final read their arguments only),
+-- and the date forms of the aggregate.
+-- ---------------------------------------------------------------------------
+ALTER FUNCTION clv_summary_transfn(clv_summary_state, timestamptz, float8, timestamptz) STABLE;
+ALTER FUNCTION clv_summary_transfn(clv_summary_state, timestamptz, float8, timestamptz, text) STABLE;
+ALTER FUNCTION clv_summary_transfn(clv_summary_state, timestamptz, float8, timestamptz, timestamptz, text) STABLE;
+ALTER FUNCTION clv_summary_combinefn(clv_summary_state, clv_summary_state) IMMUTABLE;
+ALTER FUNCTION clv_summary_finalfn(clv_summary_state) IMMUTABLE;
+
+CREATE FUNCTION clv_summary_date_transfn(clv_summary_state, date, float8, date)
+	RETURNS clv_summary_state AS 'MODULE_PATHNAME', 'clv_summary_date_transfn'
+	LANGUAGE C IMMUTABLE CALLED ON NULL INPUT PARALLEL SAFE;
+CREATE FUNCTION clv_summary_date_transfn(clv_summary_state, date, float8, date, text)
+	RETURNS clv_summary_state AS 'MODULE_PATHNAME', 'clv_summary_date_transfn'
+	LANGUAGE C IMMUTABLE CALLED ON NULL INPUT PARALLEL SAFE;
+CREATE FUNCTION clv_summary_date_transfn(clv_summary_state, date, float8, date, date, text)
+	RETURNS clv_summary_state AS 'MODULE_PATHNAME', 'clv_summary_date_transfn'
+	LANGUAGE C IMMUTABLE CALLED ON NULL INPUT PARALLEL SAFE;
+COMMENT ON FUNCTION clv_summary_date_transfn(clv_summary_state, date, float8, date) IS 'transition function of clv_summary by purchase date';
+COMMENT ON FUNCTION clv_summary_date_transfn(clv_summary_state, date, float8, date, text) IS 'transition function of clv_summary by purchase date';
+COMMENT ON FUNCTION clv_summary_date_transfn(clv_summary_state, date, float8, date, date, text) IS 'transition function of clv_summary by purchase date with a calibration/holdout split';
+
+CREATE AGGREGATE clv_summary(purchased_on date, amount float8, observation_end date) (
+	SFUNC = clv_summary_date_transfn,
+	STYPE = clv_summary_state,
+	FINALFUNC = clv_summary_finalfn,
+	FINALFUNC_MODIFY = READ_ONLY,
+	COMBINEFUNC = clv_summary_combinefn,
+	PARALLEL = SAFE
+);
+CREATE AGGREGATE clv_summary(purchased_on date, amount float8, observation_end date, time_unit text) (
+	SFUNC = clv_summary_date_transfn,
+	STYPE = clv_summary_state,
+	FINALFUNC = clv_summary_finalfn,
+	FINALFUNC_MODIFY = READ_ONLY,
+	COMBINEFUNC = clv_summary_combinefn,
+	PARALLEL = SAFE
+);
+CREATE AGGREGATE clv_summary(purchased_on date, amount float8, calibration_end date, observation_end date, time_unit text) (
+	SFUNC = clv_summary_date_transfn,
+	STYPE = clv_summary_state,
+	FINALFUNC = clv_summary_finalfn,
+	FINALFUNC_MODIFY = READ_ONLY,
+	COMBINEFUNC = clv_summary_combinefn,
+	PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE clv_summary(date, float8, date) IS
+'per-customer summary of purchases by purchase date up to observation_end (days independent of TimeZone)';
+COMMENT ON AGGREGATE clv_summary(date, float8, date, text) IS
+'per-customer summary of purchases by purchase date up to observation_end, durations in time_unit';
+COMMENT ON AGGREGATE clv_summary(date, float8, date, date, text) IS
+'per-customer summary by purchase date of the calibration period up to calibration_end plus holdout fields up to observation_end';
+
+-- ---------------------------------------------------------------------------
+-- New in 0.2: sql/ext/75_segments.sql (segment economics, acquisition value)
+-- ---------------------------------------------------------------------------
+-- ---------------------------------------------------------------------------
+-- Segment economics and acquisition value (issue 11 §2): from per-customer
+-- predictions to what a segment is worth, how sure the model is of it, and
+-- the most a customer of it (or a new one) justifies spending.
+--
+-- Written over clv_predict (30/35) for the point values and the aggregate
+-- clv_predict_interval_total (70_interval.sql) for the intervals: one set of
+-- seeded parameter draws serves every customer of every segment of a call
+-- (the aggregate keeps its draws per call site; the seed fixes them), so the
+-- segments' intervals are those of one model uncertainty.
+--
+-- Margin enters once.  The CLV columns are revenue (clv_predict with margin
+-- 1); the spend ceiling applies the gross margin and the target LTV:CAC
+-- ratio:  max_allowable_spend = mean CLV x margin / ltv_cac_ratio.
+-- ---------------------------------------------------------------------------
+
+-- The arguments and options shared by both functions, checked: margin in
+-- (0, 1], ltv_cac_ratio > 0 (finite), a model with a spend part, the
+-- options an object of known keys (level in (0, 1), intervals boolean; the
+-- draws' n_draws, seed, covariance are passed on to the interval functions,
+-- which check them).  Returns the options of the interval functions.
+CREATE FUNCTION clv_decision_check(name text, margin float8, ltv_cac_ratio float8,
+								   options jsonb, valid_options text[])
+RETURNS jsonb
+LANGUAGE plpgsql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	k text;
+	v jsonb;
+	params jsonb;
+BEGIN
+	IF NOT (margin > 0 AND margin <= 1) THEN
+		RAISE EXCEPTION 'margin must be in (0, 1], not %', margin
+			USING ERRCODE = 'invalid_parameter_value',
+				  HINT = 'margin is the gross margin as a fraction of revenue: 0.4 for 40 %.';
+	END IF;
+	IF NOT (ltv_cac_ratio > 0 AND ltv_cac_ratio < 'infinity'::float8) THEN
+		RAISE EXCEPTION 'ltv_cac_ratio must be positive and finite, not %', ltv_cac_ratio
+			USING ERRCODE = 'invalid_parameter_value',
+				  HINT = 'ltv_cac_ratio is the target ratio of customer value to acquisition cost: 3 for 3:1.';
+	END IF;
+	IF jsonb_typeof(options) IS DISTINCT FROM 'object' THEN
+		RAISE EXCEPTION 'options must be a jsonb object, not %', coalesce(jsonb_typeof(options), 'NULL')
+			USING ERRCODE = 'invalid_parameter_value',
+				  HINT = 'For example {"level": 0.9, "n_draws": 1000, "seed": 1}.';
+	END IF;
+	FOR k, v IN SELECT e.key, e.value FROM jsonb_each(options) e LOOP
+		IF NOT k = ANY (valid_options) THEN
+			RAISE EXCEPTION 'unknown option "%"', k
+				USING ERRCODE = 'invalid_parameter_value',
+					  HINT = 'Valid options are ' || array_to_string(valid_options, ', ') || '.';
+		END IF;
+		-- (CASE: the number is read only once it is known to be one;
+		-- parenthesised, as PL/pgSQL's IF ends at the first bare THEN)
+		IF k = 'level' AND NOT (CASE WHEN jsonb_typeof(v) = 'number'
+									THEN v::text::float8 > 0 AND v::text::float8 < 1 ELSE false END) THEN
+			RAISE EXCEPTION 'option level must be a number between 0 and 1 (exclusive), not %', v
+				USING ERRCODE = 'invalid_parameter_value',
+					  HINT = 'For a 90 % interval, pass 0.9.';
+		END IF;
+		IF k = 'intervals' AND jsonb_typeof(v) <> 'boolean' THEN
+			RAISE EXCEPTION 'option intervals must be true or false, not %', v
+				USING ERRCODE = 'invalid_parameter_value';
+		END IF;
+		IF k IN ('active_threshold', 'lapsed_threshold')
+		   AND NOT (CASE WHEN jsonb_typeof(v) = 'number' THEN v::text::float8 BETWEEN 0 AND 1 ELSE false END) THEN
+			RAISE EXCEPTION 'option % must be a number from 0 to 1, not %', k, v
+				USING ERRCODE = 'invalid_parameter_value',
+					  HINT = 'The thresholds are on the segment''s mean P(alive).';
+		END IF;
+		IF k = 'test_budget'
+		   AND NOT (CASE WHEN jsonb_typeof(v) = 'number' THEN v::text::float8 >= 0 ELSE false END) THEN
+			RAISE EXCEPTION 'option test_budget must be a non-negative number, not %', v
+				USING ERRCODE = 'invalid_parameter_value';
+		END IF;
+	END LOOP;
+	IF coalesce((options ->> 'lapsed_threshold')::float8, 0.2)
+	   >= coalesce((options ->> 'active_threshold')::float8, 0.5) THEN
+		RAISE EXCEPTION 'lapsed_threshold % must be below active_threshold %',
+			coalesce((options ->> 'lapsed_threshold')::float8, 0.2),
+			coalesce((options ->> 'active_threshold')::float8, 0.5)
+			USING ERRCODE = 'invalid_parameter_value',
+				  HINT = 'A segment is lapsed below lapsed_threshold and active from active_threshold on (defaults 0.2 and 0.5).';
+	END IF;
+	params := @extschema@.clv_model_params(name);
+	IF params ->> 'spend_model' IS NULL THEN
+		RAISE EXCEPTION 'model "%" has no spend model', name
+			USING ERRCODE = 'invalid_parameter_value',
+				  DETAIL = 'Customer value needs the expected spend per purchase.',
+				  HINT = 'Train the model with spend_model ''gamma_gamma'' (the default of clv_train).';
+	END IF;
+	IF params ->> 'transaction_model' IS NULL THEN
+		RAISE EXCEPTION 'model "%" has no transaction model', name
+			USING ERRCODE = 'invalid_parameter_value',
+				  HINT = 'Customer value needs one of bgnbd, pareto_nbd, mbgnbd, bgbb.';
+	END IF;
+	RETURN (SELECT coalesce(jsonb_object_agg(e.key, e.value), '{}')
+			FROM jsonb_each(options) e WHERE e.key IN ('n_draws', 'seed', 'covariance'));
+END
+$$;
+
+COMMENT ON FUNCTION clv_decision_check(text, float8, float8, jsonb, text[]) IS
+'checks the arguments of clv_segment_economics and clv_acquisition_value (margin in (0, 1], ltv_cac_ratio > 0, options an object of the valid keys with valid values, lapsed_threshold below active_threshold, a model with transaction and spend parts; 22023 otherwise) and returns the options of the interval functions (n_draws, seed, covariance)';
+
+CREATE TYPE clv_segment_economics_row AS (
+	segment text,
+	customers bigint,
+	customer_share float8,
+	total_clv float8,
+	total_clv_lower float8,
+	total_clv_upper float8,
+	mean_clv float8,
+	mean_clv_lower float8,
+	mean_clv_upper float8,
+	value_share float8,
+	mean_p_alive float8,
+	expected_purchases float8,
+	expected_purchases_lower float8,
+	expected_purchases_upper float8,
+	status text,
+	max_allowable_spend float8,
+	spend_basis text,
+	test_budget float8
+);
+
+COMMENT ON TYPE clv_segment_economics_row IS
+'one row of clv_segment_economics: a segment''s customers, predicted value (revenue) with its interval from parameter uncertainty, P(alive), status and the most a customer of it justifies spending';
+COMMENT ON COLUMN clv_segment_economics_row.segment IS 'the value of the segment column, as text (NULL: the customers whose segment is NULL)';
+COMMENT ON COLUMN clv_segment_economics_row.customers IS 'customers of the segment (rows with frequency, recency and t not NULL)';
+COMMENT ON COLUMN clv_segment_economics_row.customer_share IS 'customers / all customers of the source';
+COMMENT ON COLUMN clv_segment_economics_row.total_clv IS 'sum of the customers'' predicted CLV over the horizon, discounted, as revenue: clv_predict(name, ..., horizon, discount_rate, margin => 1)';
+COMMENT ON COLUMN clv_segment_economics_row.total_clv_lower IS 'lower bound of total_clv at the option level (default 0.9): the (1 - level) / 2 quantile of the per-draw totals of clv_predict_interval_total; NULL with intervals false';
+COMMENT ON COLUMN clv_segment_economics_row.total_clv_upper IS 'upper bound of total_clv: the (1 + level) / 2 quantile of the per-draw totals; NULL with intervals false';
+COMMENT ON COLUMN clv_segment_economics_row.mean_clv IS 'total_clv / customers: the predicted revenue value of the segment''s average customer';
+COMMENT ON COLUMN clv_segment_economics_row.mean_clv_lower IS 'total_clv_lower / customers';
+COMMENT ON COLUMN clv_segment_economics_row.mean_clv_upper IS 'total_clv_upper / customers';
+COMMENT ON COLUMN clv_segment_economics_row.value_share IS 'total_clv / the sum of total_clv over all segments (NULL when that sum is 0)';
+COMMENT ON COLUMN clv_segment_economics_row.mean_p_alive IS 'mean of the customers'' P(alive) (clv_predict); decides the status';
+COMMENT ON COLUMN clv_segment_economics_row.expected_purchases IS 'sum of the customers'' expected purchases over the horizon (clv_predict)';
+COMMENT ON COLUMN clv_segment_economics_row.expected_purchases_lower IS 'lower bound of expected_purchases at level, from the same draws as total_clv_lower';
+COMMENT ON COLUMN clv_segment_economics_row.expected_purchases_upper IS 'upper bound of expected_purchases at level, from the same draws as total_clv_upper';
+COMMENT ON COLUMN clv_segment_economics_row.status IS 'active (mean_p_alive >= option active_threshold, default 0.5), lapsed (mean_p_alive < option lapsed_threshold, default 0.2) or at risk (between)';
+COMMENT ON COLUMN clv_segment_economics_row.max_allowable_spend IS 'the most to spend per customer of the segment (to acquire, retain or win back one like them): mean_clv x margin / ltv_cac_ratio; NULL for a lapsed segment (spend_basis test_budget)';
+COMMENT ON COLUMN clv_segment_economics_row.spend_basis IS 'ltv: spend up to max_allowable_spend per customer; test_budget (lapsed segments): the model expects too little of them to justify an LTV-based spend, try a fixed test budget and measure the response';
+COMMENT ON COLUMN clv_segment_economics_row.test_budget IS 'on lapsed segments, the option test_budget (a fixed amount for the whole segment); NULL elsewhere or when not given';
+
+-- The body: reads the source once (clv_source_rows, the caller's path),
+-- predicts every customer with clv_predict (margin 1: revenue) and, per
+-- segment, sums the customers' predictions draw by draw with
+-- clv_predict_interval_total (one set of draws for the whole call), then
+-- adds the shares, the status and the spend ceiling.
+CREATE FUNCTION clv_segment_economics_with_path(name text, source text, segment_column text,
+												horizon float8, discount_rate float8,
+												margin float8, ltv_cac_ratio float8,
+												options jsonb, caller_path text)
+RETURNS SETOF clv_segment_economics_row
+LANGUAGE plpgsql STABLE STRICT PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	iopts jsonb;
+	lvl float8;
+	with_intervals boolean;
+	active float8;
+	lapsed float8;
+	budget float8;
+	msg text;
+BEGIN
+	iopts := @extschema@.clv_decision_check(name, margin, ltv_cac_ratio, options,
+		ARRAY['level', 'n_draws', 'seed', 'covariance', 'intervals', 'active_threshold',
+			  'lapsed_threshold', 'test_budget']);
+	IF segment_column = '' THEN
+		RAISE EXCEPTION 'segment_column must name a column of the source, not an empty string'
+			USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	lvl := coalesce((options ->> 'level')::float8, 0.9);
+	with_intervals := coalesce((options ->> 'intervals')::boolean, true);
+	active := coalesce((options ->> 'active_threshold')::float8, 0.5);
+	lapsed := coalesce((options ->> 'lapsed_threshold')::float8, 0.2);
+	budget := (options ->> 'test_budget')::float8;
+
+	RETURN QUERY
+	WITH c AS (
+		SELECT s.segment, s.frequency, s.recency, s.t, s.monetary_value
+		FROM @extschema@.clv_source_rows(source,
+				ARRAY['s.' || quote_ident(segment_column) || '::pg_catalog.text',
+					  's.frequency::pg_catalog.float8', 's.recency::pg_catalog.float8',
+					  's.t::pg_catalog.float8', 's.monetary_value::pg_catalog.float8'],
+				caller_path)
+			 AS s(segment text, frequency float8, recency float8, t float8, monetary_value float8)
+		WHERE s.frequency IS NOT NULL AND s.recency IS NOT NULL AND s.t IS NOT NULL
+	), g AS (
+		SELECT c.segment, count(*) AS n, sum((p).clv) AS clv, avg((p).p_alive) AS p_alive,
+			   sum((p).expected_purchases) AS ep,
+			   @extschema@.clv_predict_interval_total(name, c.frequency, c.recency, c.t,
+					c.monetary_value, horizon, discount_rate, 1::pg_catalog.float8, lvl, iopts)
+					FILTER (WHERE with_intervals) AS iv
+		FROM c, LATERAL @extschema@.clv_predict(name, c.frequency, c.recency, c.t,
+												 c.monetary_value, horizon, discount_rate,
+												 1::pg_catalog.float8) AS p
+		GROUP BY c.segment
+	), r AS (
+		SELECT g.*, g.clv / g.n AS mean_clv,
+			   CASE WHEN g.p_alive >= active THEN 'active'
+					WHEN g.p_alive < lapsed THEN 'lapsed'
+					ELSE 'at risk' END AS status
+		FROM g
+	)
+	SELECT r.segment, r.n, r.n::float8 / sum(r.n) OVER (),
+		   r.clv, (r.iv).clv_lower, (r.iv).clv_upper,
+		   r.mean_clv, (r.iv).mean_clv_lower, (r.iv).mean_clv_upper,
+		   r.clv / nullif(sum(r.clv) OVER (), 0),
+		   r.p_alive, r.ep, (r.iv).expected_purchases_lower, (r.iv).expected_purchases_upper,
+		   r.status,
+		   CASE WHEN r.status <> 'lapsed' THEN r.mean_clv * margin / ltv_cac_ratio END,
+		   CASE WHEN r.status = 'lapsed' THEN 'test_budget' ELSE 'ltv' END,
+		   CASE WHEN r.status = 'lapsed' THEN budget END
+	FROM r
+	ORDER BY r.clv DESC, r.segment NULLS LAST;
+EXCEPTION
+	WHEN undefined_column THEN
+		GET STACKED DIAGNOSTICS msg = MESSAGE_TEXT;
+		IF position(('s.' || segment_column || ' ') IN msg) > 0 THEN
+			RAISE EXCEPTION 'source "%" has no segment column "%"', source, segment_column
+				USING ERRCODE = 'undefined_column', DETAIL = msg,
+					  HINT = 'segment_column names a column of the source as it is spelled there (any type: an RFM segment, a K-Means cluster, a region).';
+		END IF;
+		RAISE EXCEPTION 'source "%" lacks a column of the customer summary: %', source, msg
+			USING ERRCODE = 'undefined_column',
+				  HINT = 'The source needs frequency, recency, t and monetary_value (a clv_summary result) and the segment column.';
+END
+$$;
+
+COMMENT ON FUNCTION clv_segment_economics_with_path(text, text, text, float8, float8, float8, float8, jsonb, text) IS
+'clv_segment_economics with the source read in the given search_path';
+
+CREATE FUNCTION clv_segment_economics(name text, source text, segment_column text,
+									  horizon float8, discount_rate float8 DEFAULT 0,
+									  margin float8 DEFAULT 1, ltv_cac_ratio float8 DEFAULT 3,
+									  options jsonb DEFAULT '{}')
+RETURNS SETOF clv_segment_economics_row
+LANGUAGE sql STABLE STRICT PARALLEL UNSAFE
+AS $$
+	SELECT * FROM @extschema@.clv_segment_economics_with_path(name, source, segment_column,
+		horizon, discount_rate, margin, ltv_cac_ratio, options,
+		pg_catalog.current_setting('search_path'))
+$$;
+
+COMMENT ON FUNCTION clv_segment_economics(text, text, text, float8, float8, float8, float8, jsonb) IS
+'per segment (each value of segment_column in the source, NULL its own row; by total value, highest first): customers and their share, total and mean predicted CLV (revenue, margin 1; discounted over horizon) with the interval at option level (default 0.9) from one set of parameter draws, share of the total value, mean P(alive), expected purchases with its interval, status (active / at risk / lapsed by mean P(alive); options active_threshold 0.5, lapsed_threshold 0.2), max_allowable_spend = mean CLV x margin / ltv_cac_ratio (NULL for a lapsed segment: spend_basis test_budget, option test_budget); options also n_draws, seed, covariance, intervals';
+
+CREATE TYPE clv_acquisition_value_row AS (
+	expected_purchases float8,
+	expected_purchases_lower float8,
+	expected_purchases_upper float8,
+	expected_spend float8,
+	expected_spend_lower float8,
+	expected_spend_upper float8,
+	clv float8,
+	clv_lower float8,
+	clv_upper float8,
+	max_acquisition_cost float8,
+	max_acquisition_cost_lower float8,
+	max_acquisition_cost_upper float8
+);
+
+COMMENT ON TYPE clv_acquisition_value_row IS
+'result of clv_acquisition_value: the expected value of a newly acquired customer and the acquisition cost it justifies, with intervals from parameter uncertainty';
+COMMENT ON COLUMN clv_acquisition_value_row.expected_purchases IS 'repeat purchases a new customer (frequency = recency = t = 0) is expected to make over the horizon: clv_expected_purchases_new';
+COMMENT ON COLUMN clv_acquisition_value_row.expected_purchases_lower IS 'lower bound of expected_purchases at level (clv_predict_interval)';
+COMMENT ON COLUMN clv_acquisition_value_row.expected_purchases_upper IS 'upper bound of expected_purchases at level (clv_predict_interval)';
+COMMENT ON COLUMN clv_acquisition_value_row.expected_spend IS 'the population mean spend per purchase of the spend model (Gamma-Gamma: p gamma / (q - 1))';
+COMMENT ON COLUMN clv_acquisition_value_row.expected_spend_lower IS 'lower bound of expected_spend at level';
+COMMENT ON COLUMN clv_acquisition_value_row.expected_spend_upper IS 'upper bound of expected_spend at level';
+COMMENT ON COLUMN clv_acquisition_value_row.clv IS 'the new customer''s discounted revenue over the horizon, after the acquiring purchase: expected_spend x discounted expected purchases (margin 1)';
+COMMENT ON COLUMN clv_acquisition_value_row.clv_lower IS 'lower bound of clv at level';
+COMMENT ON COLUMN clv_acquisition_value_row.clv_upper IS 'upper bound of clv at level';
+COMMENT ON COLUMN clv_acquisition_value_row.max_acquisition_cost IS 'the most to pay to acquire such a customer: clv x margin / ltv_cac_ratio';
+COMMENT ON COLUMN clv_acquisition_value_row.max_acquisition_cost_lower IS 'clv_lower x margin / ltv_cac_ratio: the ceiling if the model is at the pessimistic end of its uncertainty';
+COMMENT ON COLUMN clv_acquisition_value_row.max_acquisition_cost_upper IS 'clv_upper x margin / ltv_cac_ratio';
+
+-- A new customer is one at frequency = recency = t = 0 (the acquiring
+-- purchase just made, nothing learned yet) with the population mean spend
+-- (monetary_value NULL): clv_predict's expectations there are the
+-- unconditional ones of a new customer.
+CREATE FUNCTION clv_acquisition_value(name text, horizon float8, discount_rate float8 DEFAULT 0,
+									  margin float8 DEFAULT 1, ltv_cac_ratio float8 DEFAULT 3,
+									  options jsonb DEFAULT '{}')
+RETURNS clv_acquisition_value_row
+LANGUAGE plpgsql STABLE STRICT PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	iopts jsonb;
+	p @extschema@.clv_prediction;
+	i @extschema@.clv_prediction_interval;
+	r @extschema@.clv_acquisition_value_row;
+BEGIN
+	iopts := @extschema@.clv_decision_check(name, margin, ltv_cac_ratio, options,
+		ARRAY['level', 'n_draws', 'seed', 'covariance', 'intervals']);
+	p := @extschema@.clv_predict(name, 0::pg_catalog.float8, 0::pg_catalog.float8, 0::pg_catalog.float8,
+								 NULL::pg_catalog.float8, horizon, discount_rate, 1::pg_catalog.float8);
+	IF coalesce((options ->> 'intervals')::boolean, true) THEN
+		i := @extschema@.clv_predict_interval(name, 0::pg_catalog.float8, 0::pg_catalog.float8,
+											  0::pg_catalog.float8, NULL::pg_catalog.float8, horizon,
+											  discount_rate, 1::pg_catalog.float8,
+											  coalesce((options ->> 'level')::pg_catalog.float8, 0.9), iopts);
+	END IF;
+	r.expected_purchases := p.expected_purchases;
+	r.expected_purchases_lower := i.expected_purchases_lower;
+	r.expected_purchases_upper := i.expected_purchases_upper;
+	r.expected_spend := p.expected_spend;
+	r.expected_spend_lower := i.expected_spend_lower;
+	r.expected_spend_upper := i.expected_spend_upper;
+	r.clv := p.clv;
+	r.clv_lower := i.clv_lower;
+	r.clv_upper := i.clv_upper;
+	r.max_acquisition_cost := p.clv * margin / ltv_cac_ratio;
+	r.max_acquisition_cost_lower := i.clv_lower * margin / ltv_cac_ratio;
+	r.max_acquisition_cost_upper := i.clv_upper * margin / ltv_cac_ratio;
+	RETURN r;
+END
+$$;
+
+COMMENT ON FUNCTION clv_acquisition_value(text, float8, float8, float8, float8, jsonb) IS
+'the expected value of a newly acquired customer (frequency = recency = t = 0, the population mean spend) over horizon, discounted: expected repeat purchases, spend per purchase and CLV (revenue, margin 1), with intervals at option level (default 0.9; options n_draws, seed, covariance, intervals), and max_acquisition_cost = CLV x margin / ltv_cac_ratio';
