@@ -30,5 +30,9 @@ extern double clv_bgbb_p_alive(const double *p, double x, double tx, double n);
 extern double clv_bgbb_expected(const double *p, double x, double tx, double n,
 								double nstar);
 extern double clv_bgbb_prob_n(const double *p, int k, double n);
+extern double clv_bgbb_expected_lifted(const double *p, double x, double tx,
+									   double n, double nstar,
+									   double purchase_factor,
+									   double dropout_factor);
 
 #endif							/* CLV_BGBB_H */

@@ -241,6 +241,36 @@ clv_bg_family_expected(int sh, const double *p, double x, double tx, double T,
 }
 
 /*
+ * E[X(T, T+t) | x, tx, T] when, from T on, the purchase rate of an alive
+ * customer is k lambda (k = purchase_factor) and the dropout probability
+ * after each purchase is c p (c = dropout_factor, 0 < c <= 1).
+ *
+ * Given alive at T the posterior is lambda ~ Gamma(r+x, alpha+T) and
+ * p ~ Beta(a, b+x+sh), independent, and an alive customer's purchases over
+ * the next t form a Poisson process that stops after each purchase with
+ * probability p: E[X(t) | lambda, p] = (1/p)(1 - exp(-lambda p t)).  Under
+ * the lift this is (1/(c p))(1 - exp(-lambda p (k c t))), so
+ *	 E_lifted(t) = (1/c) E(k c t)
+ * with E the ordinary conditional expectation (P(alive) does not depend on
+ * t, and the posterior of lambda enters only through lambda t): a purchase
+ * lift is a faster clock (more purchases also mean more chances to drop
+ * out, as the model says), and a retention factor both slows dropout per
+ * purchase and adds purchases.  Same as replacing alpha+T by
+ * (alpha+T)/(k c) in the closed form and scaling by 1/c.
+ */
+double
+clv_bg_family_expected_lifted(int sh, const double *p, double x, double tx,
+							  double T, double t, double k, double c)
+{
+	double		e;
+
+	if (!(k > 0) || !(c > 0) || !(c <= 1) || !isfinite(k))
+		return NAN;
+	e = clv_bg_family_expected(sh, p, x, tx, T, k * c * t);
+	return e / c;
+}
+
+/*
  * P(X(t) = n) for a new customer: alive throughout with n purchases, or
  * dropped out right after the n-th (BG) / at the n-th event counting the
  * first purchase (MBG) having made at least n purchases by t.  The NBD tail

@@ -24,10 +24,16 @@ extern double clv_bg_family_p_alive(int shift, const double *p,
 extern double clv_bg_family_expected(int shift, const double *p,
 									 double x, double tx, double T, double t);
 extern double clv_bg_family_prob_n(int shift, const double *p, int n, double t);
+extern double clv_bg_family_expected_lifted(int shift, const double *p,
+											double x, double tx, double T,
+											double t, double purchase_factor,
+											double dropout_factor);
 
 #define clv_bgnbd_loglik(p, obs, nobs, grad) clv_bg_family_loglik(0, p, obs, nobs, grad)
 #define clv_bgnbd_p_alive(p, x, tx, T) clv_bg_family_p_alive(0, p, x, tx, T)
 #define clv_bgnbd_expected(p, x, tx, T, t) clv_bg_family_expected(0, p, x, tx, T, t)
 #define clv_bgnbd_prob_n(p, n, t) clv_bg_family_prob_n(0, p, n, t)
+#define clv_bgnbd_expected_lifted(p, x, tx, T, t, k, c) \
+	clv_bg_family_expected_lifted(0, p, x, tx, T, t, k, c)
 
 #endif							/* CLV_BGNBD_H */

@@ -161,4 +161,22 @@ extern double clv_discounted_purchases(ClvModelKind kind, const double *params,
 									   double x, double tx, double T,
 									   double horizon, double rate);
 
+/*
+ * The same two under an offer's effect from T on, in the model's own terms
+ * (offer.h, README "Offers"): purchase_factor k > 0 multiplies the purchase
+ * rate (BG/BB: the purchase probability, capped at 1), dropout_factor
+ * c in (0, 1] the dropout rate (Pareto/NBD) or probability (BG/NBD,
+ * MBG/NBD: after each purchase; BG/BB: per opportunity).  k = c = 1 gives
+ * exactly clv_expected_purchases / clv_discounted_purchases.
+ */
+extern double clv_expected_purchases_lifted(ClvModelKind kind, const double *params,
+											double x, double tx, double T,
+											double horizon, double purchase_factor,
+											double dropout_factor);
+extern double clv_discounted_purchases_lifted(ClvModelKind kind, const double *params,
+											  double x, double tx, double T,
+											  double horizon, double rate,
+											  double purchase_factor,
+											  double dropout_factor);
+
 #endif							/* CLV_BTYD_H */

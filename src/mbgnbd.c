@@ -34,3 +34,14 @@ clv_mbgnbd_prob_n(const double *p, int n, double t)
 {
 	return clv_bg_family_prob_n(1, p, n, t);
 }
+
+/*
+ * As BG/NBD (clv_bg_family_expected_lifted): an alive MBG/NBD customer
+ * also drops out only right after a purchase, so (1/c) E(k c t).
+ */
+double
+clv_mbgnbd_expected_lifted(const double *p, double x, double tx, double T,
+						   double t, double k, double c)
+{
+	return clv_bg_family_expected_lifted(1, p, x, tx, T, t, k, c);
+}

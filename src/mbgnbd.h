@@ -20,5 +20,9 @@ extern double clv_mbgnbd_p_alive(const double *p, double x, double tx, double T)
 extern double clv_mbgnbd_expected(const double *p, double x, double tx, double T,
 								  double t);
 extern double clv_mbgnbd_prob_n(const double *p, int n, double t);
+extern double clv_mbgnbd_expected_lifted(const double *p, double x, double tx,
+										 double T, double t,
+										 double purchase_factor,
+										 double dropout_factor);
 
 #endif							/* CLV_MBGNBD_H */

@@ -20,5 +20,9 @@ extern double clv_pareto_nbd_p_alive(const double *p, double x, double tx,
 extern double clv_pareto_nbd_expected(const double *p, double x, double tx,
 									  double T, double t);
 extern double clv_pareto_nbd_prob_n(const double *p, int n, double t);
+extern double clv_pareto_nbd_expected_lifted(const double *p, double x,
+											 double tx, double T, double t,
+											 double purchase_factor,
+											 double dropout_factor);
 
 #endif							/* CLV_PARETO_NBD_H */

@@ -441,6 +441,10 @@ my $CALQ = "'SELECT c.frequency, c.recency, c.t, c.frequency_holdout, c.duration
 my $CE = "'1997-09-30'$TZ";
 my $OE = "'1998-06-30'$TZ";
 my $CP = "pg_catalog.current_setting('search_path'$T)";
+my $OFFER = q|'{"cost": 0.5, "response_rate": 0.3, "retention_lift": 0.3, "purchase_lift": 0.1}'| . $J;
+my $SEGQ = "'SELECT c.customer_id, c.frequency, c.recency, c.t, c.monetary_value, "
+  . "c.customer_id OPERATOR(pg_catalog.%) 3 AS seg, 0.4 AS price FROM public.customers c'$T";
+my $SEGO = q|'{"segment_column": "seg", "cost_column": "price"}'| . $J;
 
 my @calls = (
 	# training (and the catalog's triggers)
@@ -594,6 +598,30 @@ my @calls = (
 	  'SET parallel_setup_cost = 0; SET parallel_tuple_cost = 0; SET min_parallel_table_scan_size = 0; '
 	  . 'SET max_parallel_workers_per_gather = 2; SET parallel_leader_participation = off; '
 	  . "SELECT (g).customers FROM (SELECT public.clv_predict_interval_total('cdnow'$T, c.frequency, c.recency, c.t, c.monetary_value, 52$F) AS g FROM public.customers c) q" ],
+	# offers and budgets
+	[ [ 'clv_offer_predict(jsonb,float8,float8,float8,float8,float8,float8,float8,jsonb)' ],
+	  "SELECT c.customer_id, public.clv_offer_predict($P, c.frequency, c.recency, c.t, c.monetary_value, 52$F, 0.01$F, 0.3$F, $OFFER) $CUST" ],
+	[ [ 'clv_offer_options(jsonb)' ], "SELECT public.clv_offer_options('{\"id_column\": \"customer_id\"}'$J)" ],
+	[ [ 'clv_offer_roi(text,text,jsonb,float8,float8,float8,jsonb)', 'clv_offer_roi_with_path(text,text,jsonb,float8,float8,float8,jsonb,text)' ],
+	  "SELECT * FROM public.clv_offer_roi('cdnow'$T, 'customers'$T, $OFFER, 52$F, 0.01$F, 0.3$F, '{}'$J) LIMIT 25" ],
+	[ [], "SELECT * FROM public.clv_offer_roi('cdnow'$T, $SEGQ, $OFFER, 52$F, 0$F, 1$F, $SEGO) LIMIT 25" ],
+	[ [], "SELECT r.p_alive, r.net_gain FROM public.clv_offer_roi('cdnow'$T, 'SELECT c.frequency, c.recency, c.t, c.monetary_value FROM public.customers c'$T, $OFFER, 52$F) r LIMIT 5" ],
+	[ [], "SELECT * FROM public.clv_offer_roi_with_path('cdnow'$T, 'customers'$T, $OFFER, 52$F, 0$F, 1$F, '{}'$J, $CP) r "
+	  . "ORDER BY r.customer_id LIMIT 25" ],
+	[ [], "SELECT * FROM public.clv_offer_roi('cdnow'$T, 'customers'$T, $OFFER, 52$F, 0$F, 1$F, '{\"colour\": \"x\"}'$J)", 1 ],
+	[ [ 'clv_offer_roi_segments(text,text,jsonb,text,float8,float8,float8,jsonb)',
+		'clv_offer_roi_segments_with_path(text,text,jsonb,text,float8,float8,float8,jsonb,text)' ],
+	  "SELECT * FROM public.clv_offer_roi_segments('cdnow'$T, $SEGQ, $OFFER, 'seg'$T, 52$F, 0.01$F, 0.3$F, '{}'$J)" ],
+	[ [], "SELECT * FROM public.clv_offer_roi_segments_with_path('cdnow'$T, $SEGQ, $OFFER, 'seg'$T, 52$F, 0$F, 1$F, $SEGO, $CP)" ],
+	[ [ 'clv_allocate_budget(text,text,jsonb,float8,float8,float8,float8,jsonb)',
+		'clv_allocate_budget_with_path(text,text,jsonb,float8,float8,float8,float8,jsonb,text)' ],
+	  "SELECT * FROM public.clv_allocate_budget('cdnow'$T, 'customers'$T, $OFFER, 10$F, 52$F, 0.01$F, 0.3$F, '{}'$J)" ],
+	[ [], "SELECT * FROM public.clv_allocate_budget_with_path('cdnow'$T, $SEGQ, $OFFER, 5$F, 52$F, 0$F, 1$F, $SEGO, $CP)" ],
+	[ [], "SELECT * FROM public.clv_allocate_budget('cdnow'$T, 'customers'$T, $OFFER, '-1'$F, 52$F)", 1 ],
+	[ [ 'clv_allocate_budget_segments(text,text,jsonb,float8,text,float8,float8,float8,jsonb)',
+		'clv_allocate_budget_segments_with_path(text,text,jsonb,float8,text,float8,float8,float8,jsonb,text)' ],
+	  "SELECT * FROM public.clv_allocate_budget_segments('cdnow'$T, $SEGQ, $OFFER, 20$F, 'seg'$T, 52$F, 0.01$F, 0.3$F, '{}'$J)" ],
+	[ [], "SELECT * FROM public.clv_allocate_budget_segments_with_path('cdnow'$T, $SEGQ, $OFFER, 20$F, 'seg'$T, 52$F, 0$F, 1$F, $SEGO, $CP)" ],
 	# the summary aggregate and its state type
 	[ [ 'clv_summary(timestamptz,float8,timestamptz)', 'clv_summary_transfn(clv_summary_state,timestamptz,float8,timestamptz)',
 		'clv_summary_finalfn(clv_summary_state)' ],
