@@ -25,7 +25,10 @@ to fail:
    offer_purchases for the customers' (x, tx, T); and the same simulation
    must be more than 4 standard errors away from the sum of the baseline
    predictions (so the check has the power to see a missing lift).  The
-   generator is seeded: the result is the same on every run.
+   generator is seeded: the result is the same on every run;
+4. clv_allocate_budget against the brute-force best subset of 14 customers
+   (equal costs: equal; per-customer costs: within the fractional-knapsack
+   bound).
 """
 import json
 import math
@@ -33,7 +36,7 @@ import math
 import numpy as np
 from scipy import integrate, special
 
-from clvtap import fresh_db, is_close, ok, run
+from clvtap import data_path, fresh_db, is_close, ok, run
 
 GG = {"p": 6.25, "q": 3.74, "gamma": 15.44}
 BGNBD = {"transaction_model": "bgnbd", "r": 0.6, "alpha": 4.0, "a": 0.8, "b": 2.5}
@@ -287,11 +290,60 @@ def check_simulation(conn):
                                 f"{z0:+.1f} SE away (the check can see the lift)", f"z0 = {z0}")
 
 
+# --- 4. the budget allocation against the brute-force optimum -------------
+
+def check_budget(conn):
+    """clv_allocate_budget's greedy prefix against every subset of 14
+    customers: with equal costs it is the optimum of the total net gain within
+    the budget; with per-customer costs it is within the net gain of the first
+    profitable customer it leaves out (the fractional-knapsack bound)."""
+    rng = np.random.default_rng(7)
+    rows = np.loadtxt(data_path("BTYD_cdnowSummary_cbs.csv"), delimiter=",", skiprows=1)
+    rows = rows[rows[:, 1] >= 3][:14]            # repeat buyers: most offers pay for them
+    params = json.dumps(with_gg({"transaction_model": "bgnbd", "r": 0.2426, "alpha": 4.4136,
+                                 "a": 0.7929, "b": 2.4259}))
+    offer = {"cost": 3, "response_rate": 0.3, "retention_lift": 0.4, "purchase_lift": 0.2}
+    with conn.cursor() as cur:
+        cur.execute("DROP TABLE IF EXISTS bud; CREATE TABLE bud (customer_id int, frequency float8, "
+                    "recency float8, t float8, monetary_value float8, price float8)")
+        for r in rows:
+            cur.execute("INSERT INTO bud VALUES (%s, %s, %s, %s, %s, %s)",
+                        (int(r[0]), r[1], r[2], r[3], r[5], float(rng.integers(1, 9))))
+        for label, opts in (("equal costs", {}), ("per-customer costs", {"cost_column": "price"})):
+            cur.execute("SELECT r.customer_id, r.cost, r.net_gain FROM clv_offer_roi(%s, 'bud', %s::jsonb, 52, 0.01, 0.5, %s::jsonb) r",
+                        (params, json.dumps(offer), json.dumps(opts)))
+            cand = cur.fetchall()
+            ids = [c[0] for c in cand]
+            cost = np.array([c[1] for c in cand])
+            net = np.array([c[2] for c in cand])
+            for budget in (0.0, 7.0, 16.0, 25.0, 1000.0):
+                cur.execute("SELECT a.customer_id, a.cumulative_net_gain FROM clv_allocate_budget(%s, 'bud', %s::jsonb, %s, 52, 0.01, 0.5, %s::jsonb) a ORDER BY a.step",
+                            (params, json.dumps(offer), budget, json.dumps(opts)))
+                alloc = cur.fetchall()
+                greedy = alloc[-1][1] if alloc else 0.0
+                # every subset: its cost within the budget, the best net gain
+                n = len(ids)
+                masks = (np.arange(2 ** n)[:, None] >> np.arange(n)) & 1
+                tc, tn = masks @ cost, masks @ net
+                best = tn[tc <= budget + 1e-9].max()
+                chosen = {a[0] for a in alloc}
+                order = sorted((i for i in range(n) if net[i] > 0 and ids[i] not in chosen),
+                               key=lambda i: -(net[i] + cost[i]) / cost[i])
+                nxt = net[order[0]] if order else 0.0
+                if label == "equal costs":
+                    ok(abs(greedy - best) <= 1e-9 * max(1.0, best),
+                       f"budget {budget:g}, {label}: the greedy allocation is optimal ({greedy:.3f} = {best:.3f})")
+                else:
+                    ok(greedy <= best + 1e-9 and best <= greedy + nxt + 1e-9,
+                       f"budget {budget:g}, {label}: greedy {greedy:.3f} <= optimum {best:.3f} <= greedy + next {greedy + nxt:.3f}")
+
+
 def main():
     conn = fresh_db("clv_offer_lift")
     check_exact(conn)
     check_discounting(conn)
     check_simulation(conn)
+    check_budget(conn)
 
 
 run(main)
