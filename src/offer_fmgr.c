@@ -64,9 +64,15 @@ parse_offer(Jsonb *jb, ClvOffer *o)
 		if (tok != WJB_VALUE)
 			continue;
 		if (strcmp(key, "cost") == 0)
-			dst = &o->cost, has_cost = true;
+		{
+			dst = &o->cost;
+			has_cost = true;
+		}
 		else if (strcmp(key, "response_rate") == 0)
-			dst = &o->response_rate, has_rate = true;
+		{
+			dst = &o->response_rate;
+			has_rate = true;
+		}
 		else if (strcmp(key, "purchase_lift") == 0)
 			dst = &o->purchase_lift;
 		else if (strcmp(key, "retention_lift") == 0)
