@@ -37,8 +37,8 @@ SHLIB_LINK = $(GSL_LIBS)
 # CHECK_FOR_INTERRUPTS but not fmgr or SPI; every other file is fmgr/SPI glue.
 # `make check-tiers` (run by tools/test.sh) enforces both rules.
 CLV_MATH_SRCS = src/bgbb.c src/bgnbd.c src/btyd.c src/gamma_gamma.c src/interval.c \
-	src/pareto_nbd.c src/specfun.c
-CLV_MATH_HDRS = src/btyd.h src/interval.h src/optim.h src/simulate.h src/specfun.h
+	src/offer.c src/pareto_nbd.c src/specfun.c
+CLV_MATH_HDRS = src/btyd.h src/interval.h src/offer.h src/optim.h src/simulate.h src/specfun.h
 CLV_CORE_SRCS = src/kmeans.c src/name_cache.c src/optim.c src/simulate.c src/summary.c
 
 EXTRA_CLEAN = $(DATA_built) results regression.diffs regression.out tmp_check \

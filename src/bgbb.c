@@ -23,7 +23,10 @@
 #include <math.h>
 #include <string.h>
 
+#include <gsl/gsl_errno.h>
+#include <gsl/gsl_integration.h>
 #include <gsl/gsl_randist.h>
+#include <gsl/gsl_sf_gamma.h>
 
 #include "btyd.h"
 #include "simulate.h"
@@ -356,6 +359,148 @@ bgbb_sim_next(const ClvModelType *m, ClvSimCustomer *c, bool first,
 }
 
 /*
+ * E[min(1, k p)] for p ~ Beta(a, b): k E[p] for k <= 1, otherwise
+ * k E[p; p < 1/k] + P(p >= 1/k) with regularised incomplete betas
+ * (E[p; p < u] = a/(a+b) I_u(a+1, b)).
+ */
+static double
+bgbb_capped_mean(double a, double b, double k)
+{
+	gsl_sf_result lo,
+				hi;
+	double		u;
+
+	if (k <= 1)
+		return k * a / (a + b);
+	u = 1.0 / k;
+	if (gsl_sf_beta_inc_e(a + 1, b, u, &lo) != GSL_SUCCESS ||
+		gsl_sf_beta_inc_e(b, a, 1.0 - u, &hi) != GSL_SUCCESS)
+		return NAN;
+	return fmin(1.0, k * a / (a + b) * lo.val + hi.val);
+}
+
+typedef struct BgbbRetention
+{
+	double		c;				/* dropout factor */
+	double		nstar;			/* future opportunities */
+	double		dexp;			/* exponent of (1 - theta) left in the
+								 * integrand */
+	double		lnorm;			/* log B(ga, de+n) */
+} BgbbRetention;
+
+/*
+ * The integrand of G (bgbb_retained_sum) without the QAWS weight:
+ * sum_{i=1..N} q^i = q (1 - q^N) / (1 - q), q = 1 - c theta, which is N at
+ * theta = 0 and is also defined for a fractional N, times the rest of the
+ * Beta density.
+ */
+static double
+bgbb_retention_integrand(double th, void *arg)
+{
+	BgbbRetention *r = (BgbbRetention *) arg;
+	double		u = r->c * th;
+	double		h;
+
+	if (u <= 0)
+		h = r->nstar;
+	else
+		h = (1.0 - u) * -expm1(r->nstar * log1p(-u)) / u;
+	return exp(r->dexp * log1p(-th) - r->lnorm) * h;
+}
+
+/*
+ * G(N) = E[sum_{i=1..N} (1 - c theta)^i], theta ~ Beta(ga, d): the expected
+ * number of the next N opportunities that a customer alive now is still
+ * alive for, when each dropout probability is multiplied by c.  Adaptive
+ * Gauss-Kronrod for algebraic endpoint singularities (QAWS) with the weight
+ * theta^(ga-1), and (1-theta)^(d-1) in the weight as well when d < 1 (else
+ * in the integrand, where a large d only sharpens the peak at 0, which the
+ * bisection follows).  The workspace is malloc'ed and freed here, with no
+ * interrupt check in between (the callers check between evaluations).
+ */
+#define CLV_BGBB_QUAD_LIMIT 1000
+
+static double
+bgbb_retained_sum(double ga, double d, double c, double nstar)
+{
+	BgbbRetention arg;
+	gsl_function f;
+	gsl_integration_workspace *w;
+	gsl_integration_qaws_table *tab;
+	double		res = NAN,
+				err;
+	int			rc;
+
+	arg.c = c;
+	arg.nstar = nstar;
+	arg.dexp = d < 1 ? 0.0 : d - 1.0;
+	arg.lnorm = clv_lbeta(ga, d);
+	if (!isfinite(arg.lnorm))
+		return NAN;
+	f.function = bgbb_retention_integrand;
+	f.params = &arg;
+	tab = gsl_integration_qaws_table_alloc(ga - 1.0, d < 1 ? d - 1.0 : 0.0, 0, 0);
+	w = gsl_integration_workspace_alloc(CLV_BGBB_QUAD_LIMIT);
+	if (tab && w)
+	{
+		rc = gsl_integration_qaws(&f, 0.0, 1.0, tab, 0.0, 1e-10,
+								  CLV_BGBB_QUAD_LIMIT, w, &res, &err);
+		if (rc != GSL_SUCCESS && !(rc == GSL_EROUND && err <= 1e-8 * fabs(res)))
+			res = NAN;
+	}
+	if (w)
+		gsl_integration_workspace_free(w);
+	if (tab)
+		gsl_integration_qaws_table_free(tab);
+	return res;
+}
+
+/*
+ * E[X(n, n+nstar) | x, tx, n] when, from n on, the purchase probability of
+ * an alive customer in each opportunity is min(1, k p) (k =
+ * purchase_factor; the cap keeps it a probability) and the dropout
+ * probability before each is c theta (c = dropout_factor, 0 < c <= 1).
+ *
+ * Given alive through opportunity n, p ~ Beta(al+x, be+n-x) and
+ * theta ~ Beta(ga, de+n), independent, so the closed form of
+ * clv_bgbb_expected factors into
+ *	 P(alive through n) E[p] sum_{i=1..nstar} E[(1-theta)^i]
+ * and the lifted expectation is
+ *	 P(alive through n) E[min(1, k p)] G(nstar),
+ *	 G(N) = E[(1 - c theta)(1 - (1 - c theta)^N) / (c theta)].
+ * At c = 1 G is the telescoped sum of the closed form, which is used
+ * (scaled by E[min(1, k p)] / E[p]); for c < 1 G comes from quadrature.
+ */
+static double
+bgbb_expected_lifted(const ClvModelType *m, const double *p, double x, double tx,
+					 double n, double nstar, double kf, double c)
+{
+	BgbbConst	k;
+	double		a1 = p[0] + x,
+				b1 = p[1] + n - x;
+	double		ll,
+				la,
+				pk,
+				g;
+
+	if (!bgbb_params_ok(p) || !(nstar >= 0) || !(kf > 0) || !isfinite(kf) ||
+		!(c > 0) || !(c <= 1))
+		return NAN;
+	if (nstar == 0)
+		return 0.0;
+	pk = bgbb_capped_mean(a1, b1, kf);
+	if (c == 1)
+		return bgbb_expected(m, p, x, tx, n, nstar) * pk / (a1 / (a1 + b1));
+	bgbb_const(p, &k, false);
+	ll = bgbb_row(p, &k, x, tx, n, NULL);
+	la = bgbb_term(p, &k, x, n - x, 0, n, NULL) - ll;
+	g = bgbb_retained_sum(p[2], p[3] + n, c, nstar);
+	if (isnan(ll) || isnan(la) || isnan(g) || isnan(pk))
+		return NAN;
+	return fmin(1.0, exp(la)) * pk * g;
+}
+
+/*
  * BG/BB fits alone: its "gamma" parameter would clash with Gamma-Gamma's
  * in a params object, and spend per opportunity is not what Gamma-Gamma
  * models.
@@ -379,6 +524,7 @@ const ClvModelType clv_bgbb_type = {
 	.loglik_grad = bgbb_loglik,
 	.starts = bgbb_starts,
 	.expected = bgbb_expected,
+	.expected_lifted = bgbb_expected_lifted,
 	.p_alive = bgbb_p_alive,
 	.prob_n = bgbb_prob_n,
 	.sim_begin = bgbb_sim_begin,

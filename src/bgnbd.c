@@ -210,7 +210,7 @@ bg_p_alive(const ClvModelType *m, const double *p, double x, double tx, double T
  * finite, so within CLV_BG_NEAR_A1 of a = 1 the quotient
  * [1 - ...]/(a-1) comes from clv_hyp2f1_eps_quotient, a series that is
  * exact for every a and accurate uniformly as a -> 1 (a = 1 included).
- * Measured against the 90-digit oracle of tests/oracle/bg_a_near_1.py,
+ * Measured against the 90-digit oracle of test/oracle/bg_a_near_1.py,
  * the generic formula's relative error is about 1e-16 K / |a-1|, K up to
  * about 1e5 when r << b (r = 0.01, b = 100, x = 0): up to 5e-10 at
  * |a-1| = 1e-2 but 1e-8 at 1e-3, while the series stays below 3e-13 at
@@ -256,6 +256,36 @@ bg_expected(const ClvModelType *m, const double *p, double x, double tx,
 	term = sign * exp((a - 1) * l1mz + lf);
 	pa = bg_p_alive(m, p, x, tx, T);
 	return fmax(0.0, c / (a - 1) * (1.0 - term) * pa);
+}
+
+/*
+ * E[X(T, T+t) | x, tx, T] when, from T on, the purchase rate of an alive
+ * customer is k lambda (k = purchase_factor) and the dropout probability
+ * after each purchase is c p (c = dropout_factor, 0 < c <= 1).
+ *
+ * Given alive at T the posterior is lambda ~ Gamma(r+x, alpha+T) and
+ * p ~ Beta(a, b+x+variant), independent, and an alive customer's purchases over
+ * the next t form a Poisson process that stops after each purchase with
+ * probability p: E[X(t) | lambda, p] = (1/p)(1 - exp(-lambda p t)).  Under
+ * the lift this is (1/(c p))(1 - exp(-lambda p (k c t))), so
+ *	 E_lifted(t) = (1/c) E(k c t)
+ * with E the ordinary conditional expectation (P(alive) does not depend on
+ * t, and the posterior of lambda enters only through lambda t): a purchase
+ * lift is a faster clock (more purchases also mean more chances to drop
+ * out, as the model says), and a retention factor both slows dropout per
+ * purchase and adds purchases.  Same as replacing alpha+T by
+ * (alpha+T)/(k c) in the closed form and scaling by 1/c.
+ */
+static double
+bg_expected_lifted(const ClvModelType *m, const double *p, double x, double tx,
+				   double T, double t, double k, double c)
+{
+	double		e;
+
+	if (!(k > 0) || !(c > 0) || !(c <= 1) || !isfinite(k))
+		return NAN;
+	e = bg_expected(m, p, x, tx, T, k * c * t);
+	return e / c;
 }
 
 /*
@@ -386,6 +416,7 @@ const ClvModelType clv_bgnbd_type = {
 	.caveats = bg_caveats,
 	.ncaveats = clv_lengthof(bg_caveats),
 	.expected = bg_expected,
+	.expected_lifted = bg_expected_lifted,
 	.p_alive = bg_p_alive,
 	.prob_n = bg_prob_n,
 	.sim_begin = bg_sim_begin,
@@ -406,6 +437,7 @@ const ClvModelType clv_mbgnbd_type = {
 	.caveats = bg_caveats,
 	.ncaveats = clv_lengthof(bg_caveats),
 	.expected = bg_expected,
+	.expected_lifted = bg_expected_lifted,
 	.p_alive = bg_p_alive,
 	.prob_n = bg_prob_n,
 	.sim_begin = bg_sim_begin,

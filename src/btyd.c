@@ -123,13 +123,28 @@ clv_purchase_probability(ClvModelKind kind, const double *params, int n, double 
 	return m->prob_n(m, params, n, horizon);
 }
 
+double
+clv_expected_purchases_lifted(ClvModelKind kind, const double *params,
+							  double x, double tx, double T, double horizon,
+							  double k, double c)
+{
+	const ClvModelType *m = clv_model_info(kind);
+
+	if (k == 1.0 && c == 1.0)
+		return clv_expected_purchases(kind, params, x, tx, T, horizon);
+	if (m == NULL || m->expected_lifted == NULL)
+		return NAN;
+	return m->expected_lifted(m, params, x, tx, T, horizon, k, c);
+}
+
 /*
  * Discounting per unit period: the purchases expected in period i are
  * discounted by (1 + rate)^i.  rate = 0 needs a single evaluation.
  */
 double
-clv_discounted_purchases(ClvModelKind kind, const double *params,
-						 double x, double tx, double T, double horizon, double rate)
+clv_discounted_purchases_lifted(ClvModelKind kind, const double *params,
+								double x, double tx, double T, double horizon,
+								double rate, double k, double c)
 {
 	double		total = 0.0,
 				prev = 0.0,
@@ -139,14 +154,15 @@ clv_discounted_purchases(ClvModelKind kind, const double *params,
 	if (!(horizon >= 0) || !(rate > -1.0) || !isfinite(horizon))
 		return NAN;
 	if (rate == 0.0 || horizon == 0.0)
-		return clv_expected_purchases(kind, params, x, tx, T, horizon);
+		return clv_expected_purchases_lifted(kind, params, x, tx, T, horizon, k, c);
 	nper = ceil(horizon);
 	for (double i = 1; i <= nper; i++)
 	{
 		double		cur;
 
 		CLV_CHECK_INTERRUPTS();
-		cur = clv_expected_purchases(kind, params, x, tx, T, fmin(i, horizon));
+		cur = clv_expected_purchases_lifted(kind, params, x, tx, T, fmin(i, horizon),
+											k, c);
 
 		if (isnan(cur))
 			return NAN;
@@ -155,4 +171,13 @@ clv_discounted_purchases(ClvModelKind kind, const double *params,
 		prev = cur;
 	}
 	return total;
+}
+
+/* The ordinary discounted purchases: no lift. */
+double
+clv_discounted_purchases(ClvModelKind kind, const double *params,
+						 double x, double tx, double T, double horizon, double rate)
+{
+	return clv_discounted_purchases_lifted(kind, params, x, tx, T, horizon, rate,
+										   1.0, 1.0);
 }

@@ -5,7 +5,7 @@
  *
  * Plain C, the math tier: no PostgreSQL header, nothing here knows about
  * Datums or fmgr (the model files and btyd.c link into the standalone
- * tests/c/math_check).  The SQL glue lives in fit.c (fitting through SPI),
+ * test/c/math_check).  The SQL glue lives in fit.c (fitting through SPI),
  * predict.c (prediction functions) and catalog.c; the optimiser, optim.c,
  * is in the server tier (PG_TRY around GSL's malloc'ed workspaces).
  *
@@ -146,9 +146,9 @@ typedef struct ClvModelType ClvModelType;
  *	 2. one line M(CLV_MODEL_PGGG, clv_pggg_type) in CLV_MODEL_LIST above.
  * Name lists, hints, validation, starts, caveats, flags, predictions and
  * simulation then follow from the table; the catalog stores the name.
- * tests/t/020_models_math.pl links every plain-C file of src/ into the
+ * test/t/020_models_math.pl links every plain-C file of src/ into the
  * standalone math check, so the new file is compiled there too; add its
- * published numbers to tests/c/math_check.c.  The model must fit the
+ * published numbers to test/c/math_check.c.  The model must fit the
  * (frequency, recency, t) reduction above, or change the fit path first.
  */
 struct ClvModelType
@@ -207,6 +207,16 @@ struct ClvModelType
 							double x, double tx, double T);
 	double		(*prob_n) (const ClvModelType *m, const double *params,
 						   int n, double horizon);
+
+	/*
+	 * E[X(T, T+horizon)] when, from T on, an alive customer's purchase rate
+	 * is multiplied by k (BG/BB: its purchase probability, capped at 1)
+	 * and its dropout rate or probability by c in (0, 1]: an offer's effect
+	 * in the model's own terms (README "Offers").  k = c = 1 is expected.
+	 */
+	double		(*expected_lifted) (const ClvModelType *m, const double *params,
+									double x, double tx, double T,
+									double horizon, double k, double c);
 
 	/*
 	 * Spend models: expected spend per purchase of a customer with x
@@ -353,5 +363,23 @@ extern double clv_expected_spend(const double *gg_params, double x, double mx);
 extern double clv_discounted_purchases(ClvModelKind kind, const double *params,
 									   double x, double tx, double T,
 									   double horizon, double rate);
+
+/*
+ * The same two under an offer's effect from T on, in the model's own terms
+ * (offer.h, README "Offers"): purchase_factor k > 0 multiplies the purchase
+ * rate (BG/BB: the purchase probability, capped at 1), dropout_factor
+ * c in (0, 1] the dropout rate (Pareto/NBD) or probability (BG/NBD,
+ * MBG/NBD: after each purchase; BG/BB: per opportunity).  k = c = 1 gives
+ * exactly clv_expected_purchases / clv_discounted_purchases.
+ */
+extern double clv_expected_purchases_lifted(ClvModelKind kind, const double *params,
+											double x, double tx, double T,
+											double horizon, double purchase_factor,
+											double dropout_factor);
+extern double clv_discounted_purchases_lifted(ClvModelKind kind, const double *params,
+											  double x, double tx, double T,
+											  double horizon, double rate,
+											  double purchase_factor,
+											  double dropout_factor);
 
 #endif							/* CLV_BTYD_H */

@@ -330,6 +330,27 @@ pnbd_expected(const ClvModelType *m, const double *p, double x, double tx,
 }
 
 /*
+ * E[X(T, T+t) | x, tx, T] when, from T on, an alive customer purchases at
+ * rate k lambda (k = purchase_factor) and drops out at rate c mu
+ * (c = dropout_factor, 0 < c <= 1).
+ *
+ * Given alive at T, lambda ~ Gamma(r+x, alpha+T) and mu ~ Gamma(s, beta+T)
+ * are independent and E[X(t) | lambda, mu] = (lambda/mu)(1 - exp(-mu t)).
+ * Under the lift, (k lambda / (c mu))(1 - exp(-mu c t)), so
+ *	 E_lifted(t) = (k/c) E(c t)
+ * with E the ordinary conditional expectation: the standard formula with
+ * beta+T replaced by (beta+T)/c, times k.
+ */
+static double
+pnbd_expected_lifted(const ClvModelType *m, const double *p, double x, double tx,
+					 double T, double t, double k, double c)
+{
+	if (!(k > 0) || !(c > 0) || !(c <= 1) || !isfinite(k))
+		return NAN;
+	return k / c * pnbd_expected(m, p, x, tx, T, c * t);
+}
+
+/*
  * P(X(t) = n) for a new customer (Fader, Hardie & Lee 2006 note):
  *	 NBD term * (beta/(beta+t))^s
  *	 + alpha^r beta^s B(r+n, s+1)/B(r, s)
@@ -447,6 +468,7 @@ const ClvModelType clv_pareto_nbd_type = {
 	.loglik_grad = pnbd_loglik,
 	.starts = pnbd_starts,
 	.expected = pnbd_expected,
+	.expected_lifted = pnbd_expected_lifted,
 	.p_alive = pnbd_p_alive,
 	.prob_n = pnbd_prob_n,
 	.sim_begin = pnbd_sim_begin,

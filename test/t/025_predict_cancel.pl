@@ -37,7 +37,15 @@ foreach my $case (
 	[ 'BG/BB P(alive) over 10^8 opportunities',
 		q{SELECT clv_p_alive('{"alpha": 1.204, "beta": 0.75, "gamma": 0.657, "delta": 2.78}'::jsonb, 0, 0, 1e8)} ],
 	[ 'BG/BB expected purchases over 10^8 opportunities',
-		q{SELECT clv_expected_purchases('{"alpha": 1.204, "beta": 0.75, "gamma": 0.657, "delta": 2.78}'::jsonb, 2, 5, 1e8, 10)} ])
+		q{SELECT clv_expected_purchases('{"alpha": 1.204, "beta": 0.75, "gamma": 0.657, "delta": 2.78}'::jsonb, 2, 5, 1e8, 10)} ],
+	# offers: the discounted lifted purchases loop over unit periods (BG/BB:
+	# one quadrature per period, minutes at 10^7 periods)
+	[ 'clv_offer_predict, discounted over thousands of periods',
+		"SELECT clv_offer_predict($params, 22, 0.009, 0.065, 30, 6266.584, 0.001, 1, "
+		  . q{'{"cost": 1, "response_rate": 0.5, "retention_lift": 0.2}'::jsonb)} ],
+	[ 'clv_offer_predict, BG/BB retention offer discounted over 10^7 periods',
+		q{SELECT clv_offer_predict('{"alpha": 1.204, "beta": 0.75, "gamma": 0.657, "delta": 2.78}'::jsonb, 2, 5, 10, NULL, 1e7, 0.001, 1, }
+		  . q{'{"cost": 1, "response_rate": 0.5, "retention_lift": 0.2, "value_per_purchase": 10}'::jsonb)} ])
 {
 	my ($name, $sql) = @$case;
 	my $start = time();

@@ -443,6 +443,10 @@ my $OE = "'1998-06-30'$TZ";
 my $CED = "'1997-09-30'::pg_catalog.date";
 my $OED = "'1998-06-30'::pg_catalog.date";
 my $CP = "pg_catalog.current_setting('search_path'$T)";
+my $OFFER = q|'{"cost": 0.5, "response_rate": 0.3, "retention_lift": 0.3, "purchase_lift": 0.1}'| . $J;
+my $SEGQ = "'SELECT c.customer_id, c.frequency, c.recency, c.t, c.monetary_value, "
+  . "c.customer_id OPERATOR(pg_catalog.%) 3 AS seg, 0.4 AS price FROM public.customers c'$T";
+my $SEGO = q|'{"segment_column": "seg", "cost_column": "price"}'| . $J;
 
 my @calls = (
 	# training (and the catalog's triggers)
@@ -609,6 +613,30 @@ my @calls = (
 	[ [ 'clv_acquisition_value(text,float8,float8,float8,float8,jsonb)' ],
 	  "SELECT * FROM public.clv_acquisition_value('cdnow'$T, 52$F, 0.01$F, 0.4$F, 3$F, '{\"n_draws\": 50, \"level\": 0.8}'$J)" ],
 	[ [], "SELECT * FROM public.clv_acquisition_value('cdnow_pnbd'$T, 52$F)", 1 ],
+	# offers and budgets
+	[ [ 'clv_offer_predict(jsonb,float8,float8,float8,float8,float8,float8,float8,jsonb)' ],
+	  "SELECT c.customer_id, public.clv_offer_predict($P, c.frequency, c.recency, c.t, c.monetary_value, 52$F, 0.01$F, 0.3$F, $OFFER) $CUST" ],
+	[ [ 'clv_offer_options(jsonb)' ], "SELECT public.clv_offer_options('{\"id_column\": \"customer_id\"}'$J)" ],
+	[ [ 'clv_offer_roi(text,text,jsonb,float8,float8,float8,jsonb)', 'clv_offer_roi_with_path(text,text,jsonb,float8,float8,float8,jsonb,text)' ],
+	  "SELECT * FROM public.clv_offer_roi('cdnow'$T, 'customers'$T, $OFFER, 52$F, 0.01$F, 0.3$F, '{}'$J) LIMIT 25" ],
+	[ [], "SELECT * FROM public.clv_offer_roi('cdnow'$T, $SEGQ, $OFFER, 52$F, 0$F, 1$F, $SEGO) LIMIT 25" ],
+	[ [], "SELECT r.p_alive, r.net_gain FROM public.clv_offer_roi('cdnow'$T, 'SELECT c.frequency, c.recency, c.t, c.monetary_value FROM public.customers c'$T, $OFFER, 52$F) r LIMIT 5" ],
+	[ [], "SELECT * FROM public.clv_offer_roi_with_path('cdnow'$T, 'customers'$T, $OFFER, 52$F, 0$F, 1$F, '{}'$J, $CP) r "
+	  . "ORDER BY r.customer_id LIMIT 25" ],
+	[ [], "SELECT * FROM public.clv_offer_roi('cdnow'$T, 'customers'$T, $OFFER, 52$F, 0$F, 1$F, '{\"colour\": \"x\"}'$J)", 1 ],
+	[ [ 'clv_offer_roi_segments(text,text,jsonb,text,float8,float8,float8,jsonb)',
+		'clv_offer_roi_segments_with_path(text,text,jsonb,text,float8,float8,float8,jsonb,text)' ],
+	  "SELECT * FROM public.clv_offer_roi_segments('cdnow'$T, $SEGQ, $OFFER, 'seg'$T, 52$F, 0.01$F, 0.3$F, '{}'$J)" ],
+	[ [], "SELECT * FROM public.clv_offer_roi_segments_with_path('cdnow'$T, $SEGQ, $OFFER, 'seg'$T, 52$F, 0$F, 1$F, $SEGO, $CP)" ],
+	[ [ 'clv_allocate_budget(text,text,jsonb,float8,float8,float8,float8,jsonb)',
+		'clv_allocate_budget_with_path(text,text,jsonb,float8,float8,float8,float8,jsonb,text)' ],
+	  "SELECT * FROM public.clv_allocate_budget('cdnow'$T, 'customers'$T, $OFFER, 10$F, 52$F, 0.01$F, 0.3$F, '{}'$J)" ],
+	[ [], "SELECT * FROM public.clv_allocate_budget_with_path('cdnow'$T, $SEGQ, $OFFER, 5$F, 52$F, 0$F, 1$F, $SEGO, $CP)" ],
+	[ [], "SELECT * FROM public.clv_allocate_budget('cdnow'$T, 'customers'$T, $OFFER, '-1'$F, 52$F)", 1 ],
+	[ [ 'clv_allocate_budget_segments(text,text,jsonb,float8,text,float8,float8,float8,jsonb)',
+		'clv_allocate_budget_segments_with_path(text,text,jsonb,float8,text,float8,float8,float8,jsonb,text)' ],
+	  "SELECT * FROM public.clv_allocate_budget_segments('cdnow'$T, $SEGQ, $OFFER, 20$F, 'seg'$T, 52$F, 0.01$F, 0.3$F, '{}'$J)" ],
+	[ [], "SELECT * FROM public.clv_allocate_budget_segments_with_path('cdnow'$T, $SEGQ, $OFFER, 20$F, 'seg'$T, 52$F, 0$F, 1$F, $SEGO, $CP)" ],
 	# the summary aggregate and its state type
 	[ [ 'clv_summary(timestamptz,float8,timestamptz)', 'clv_summary_transfn(clv_summary_state,timestamptz,float8,timestamptz)',
 		'clv_summary_finalfn(clv_summary_state)' ],
