@@ -18,7 +18,7 @@
  * Long series and sums call CLV_CHECK_INTERRUPTS() so that the server can
  * cancel them (statement_timeout, Ctrl-C).  The math stays free of server
  * headers: _PG_init points the hook at CHECK_FOR_INTERRUPTS, while the
- * standalone math check (tests/c) leaves it NULL.  Code that calls into the
+ * standalone math check (test/c) leaves it NULL.  Code that calls into the
  * math must free any malloc'ed resources on error (PG_TRY), as optim.c does.
  */
 extern void (*clv_interrupt_hook) (void);
