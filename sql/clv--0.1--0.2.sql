@@ -67,6 +67,183 @@ COMMENT ON AGGREGATE clv_summary(date, float8, date, date, text) IS
 'per-customer summary by purchase date of the calibration period up to calibration_end plus holdout fields up to observation_end';
 
 -- ---------------------------------------------------------------------------
+-- clv_model_missing: on a Citus worker (empty catalog) the error says why and
+-- gives the inline-params idiom.
+-- ---------------------------------------------------------------------------
+CREATE OR REPLACE FUNCTION clv_model_missing(name text)
+RETURNS void
+LANGUAGE plpgsql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	n @extschema@.clv_model_names;
+BEGIN
+	SELECT * INTO n FROM @extschema@.clv_model_names c WHERE c.name = clv_model_missing.name;
+	IF FOUND AND NOT @extschema@.clv_model_readable(n.owner, n.readers) THEN
+		RAISE EXCEPTION 'permission denied for clv model "%"', name
+			USING ERRCODE = 'insufficient_privilege',
+				  DETAIL = pg_catalog.format('The model is owned by role "%s" and has not been granted to the current role.', n.owner),
+				  HINT = pg_catalog.format('A member of "%s" can grant it: SELECT clv_grant_model(%L, %L).', n.owner, name, current_user);
+	END IF;
+	-- A Citus worker running its shard of a by-name call over a distributed
+	-- table has an empty catalog of its own: say so, and how to pass the
+	-- model from the coordinator instead.
+	IF NOT FOUND AND EXISTS (SELECT FROM pg_catalog.pg_extension e WHERE e.extname = 'citus')
+	   AND NOT EXISTS (SELECT FROM @extschema@.clv_model_names) THEN
+		RAISE EXCEPTION 'clv model "%" does not exist on this node', name
+			USING ERRCODE = 'undefined_object',
+				  DETAIL = 'The model catalog of this node is empty: on Citus, a by-name call over a distributed table runs on the workers, and the catalog lives on the coordinator.',
+				  HINT = pg_catalog.format('Pass the model inline, evaluated once on the coordinator: clv_predict((SELECT params FROM clv_model(%L)), ...) or clv_cluster((SELECT params FROM clv_model(%L)), ...).', name, name);
+	END IF;
+	RAISE EXCEPTION 'clv model "%" does not exist', name
+		USING ERRCODE = 'undefined_object',
+			  HINT = 'Train it with clv_train() or clv_kmeans_train(); SELECT DISTINCT name FROM clv_models lists the models you can read.';
+END
+$$;
+
+-- ---------------------------------------------------------------------------
+-- The model registry as a table; clv_compare_models reads its valid names there.
+-- ---------------------------------------------------------------------------
+-- The registry of models (src/btyd.h) as a table, for SQL that needs to
+-- know which models exist.
+CREATE FUNCTION clv_model_types(OUT name text, OUT label text, OUT is_spend boolean,
+								OUT discrete boolean, OUT takes_spend_model boolean,
+								OUT params text[])
+RETURNS SETOF record
+AS 'MODULE_PATHNAME', 'clv_model_types'
+LANGUAGE C STABLE STRICT PARALLEL SAFE ROWS 8;
+COMMENT ON FUNCTION clv_model_types() IS
+'the registered BTYD models: name, label, is_spend (a spend model), discrete (time in whole opportunities), takes_spend_model (may pair with a spend model) and the parameter names in params order';
+
+CREATE OR REPLACE FUNCTION clv_compare_models_with_path(source text, models text[], options jsonb,
+											 caller_path text)
+RETURNS SETOF clv_model_comparison
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	-- the transaction models of the registry (clv_model_types), so that a
+	-- new model is comparable without an edit here
+	valid constant text[] := ARRAY(SELECT t.name FROM @extschema@.clv_model_types() t
+								   WHERE NOT t.is_spend);
+	discrete constant text[] := ARRAY(SELECT t.name FROM @extschema@.clv_model_types() t
+									  WHERE NOT t.is_spend AND t.discrete);
+	d text;
+	acc jsonb := '[]';
+	i integer;
+	m text;
+	fit jsonb;
+	p jsonb;
+	ll float8;
+	k integer;
+	n float8;
+	h record;
+BEGIN
+	IF source IS NULL OR models IS NULL THEN
+		RAISE EXCEPTION 'source and models must not be NULL' USING ERRCODE = 'null_value_not_allowed';
+	END IF;
+	models := ARRAY(SELECT u.m FROM unnest(models) WITH ORDINALITY AS u(m, o) ORDER BY u.o);
+	IF cardinality(models) = 0 THEN
+		RAISE EXCEPTION 'models must name at least one transaction model'
+			USING ERRCODE = 'invalid_parameter_value',
+				  HINT = pg_catalog.format('Valid models are: %s.', pg_catalog.array_to_string(valid, ', '));
+	END IF;
+	FOR i IN 1 .. cardinality(models) LOOP
+		m := models[i];
+		IF m IS NULL OR NOT m = ANY (valid) THEN
+			RAISE EXCEPTION 'unknown transaction model "%" in models', coalesce(m, 'NULL')
+				USING ERRCODE = 'invalid_parameter_value',
+					  HINT = pg_catalog.format('Valid models are: %s.', pg_catalog.array_to_string(valid, ', '));
+		END IF;
+		IF m = ANY (models[1:i - 1]) THEN
+			RAISE EXCEPTION 'model "%" is named twice in models', m
+				USING ERRCODE = 'invalid_parameter_value';
+		END IF;
+	END LOOP;
+	-- a model over discrete opportunities (BG/BB) is compared alone
+	d := (SELECT u.m FROM unnest(models) u(m) WHERE u.m = ANY (discrete) LIMIT 1);
+	IF d IS NOT NULL AND cardinality(models) > 1 THEN
+		RAISE EXCEPTION '% cannot be compared with %', d, array_to_string(array_remove(models, d), ', ')
+			USING ERRCODE = 'invalid_parameter_value',
+				  DETAIL = pg_catalog.format('%s''s likelihood is over discrete opportunities, the others'' over continuous time: their likelihoods, AIC and BIC are not comparable.',
+											 (SELECT t.label FROM @extschema@.clv_model_types() t WHERE t.name = d)),
+				  HINT = pg_catalog.format('Compare %s on continuous-time data, or run %s alone.',
+										   pg_catalog.array_to_string(ARRAY(SELECT v FROM unnest(valid) v WHERE NOT v = ANY (discrete)), ', '), d);
+	END IF;
+
+	FOR i IN 1 .. cardinality(models) LOOP
+		m := models[i];
+		fit := @extschema@.clv_compare_fit_with_path(source, m, options, caller_path);
+		p := fit -> 'params';
+		ll := (fit -> 'log_likelihood' ->> 'transaction')::float8;
+		n := (fit ->> 'n_customers')::float8;
+		SELECT count(*)::integer INTO k FROM jsonb_each(p) e WHERE jsonb_typeof(e.value) = 'number';
+
+		-- one pass over the holdout predictions: the metrics and the worst
+		-- bucket (the largest |sum predicted - sum actual|, ties: the lower
+		-- frequency)
+		WITH hp AS MATERIALIZED (
+			SELECT hp.frequency, hp.actual, hp.predicted
+			FROM @extschema@.clv_holdout_predictions_with_path(p, source, caller_path) hp
+		), metrics AS (
+			SELECT count(*) AS n, sum(hp.actual) AS actual, sum(hp.predicted) AS predicted,
+				   avg(abs(hp.predicted - hp.actual)) AS mae,
+				   sqrt(avg((hp.predicted - hp.actual) ^ 2)) AS rmse,
+				   corr(hp.predicted, hp.actual) AS correlation
+			FROM hp
+		), buckets AS (
+			SELECT least(floor(hp.frequency), 7)::integer AS f, count(*) AS n,
+				   avg(hp.actual) AS mean_actual, avg(hp.predicted) AS mean_predicted,
+				   abs(sum(hp.predicted) - sum(hp.actual)) AS gap
+			FROM hp GROUP BY 1
+		), worst AS (
+			SELECT CASE WHEN b.f = 7 THEN '7+' ELSE b.f::text END AS bucket, b.n,
+				   b.mean_actual, b.mean_predicted
+			FROM buckets b ORDER BY b.gap DESC, b.f LIMIT 1
+		)
+		SELECT mt.n, mt.actual, mt.predicted, mt.mae, mt.rmse, mt.correlation,
+			   wb.bucket, wb.n AS n_bucket, wb.mean_actual, wb.mean_predicted
+		INTO h
+		FROM metrics mt LEFT JOIN worst wb ON true;
+		acc := acc || jsonb_build_object(
+			'ord', i, 'model', m, 'log_likelihood', ll, 'n_params', k,
+			'aic', 2 * k - 2 * ll, 'bic', k * ln(n) - 2 * ll,
+			'n_customers', h.n, 'total_actual', h.actual, 'total_predicted', h.predicted,
+			'mae', h.mae, 'rmse', h.rmse, 'correlation', h.correlation,
+			'worst_bucket', h.bucket, 'worst_bucket_customers', h.n_bucket,
+			'worst_bucket_actual', h.mean_actual, 'worst_bucket_predicted', h.mean_predicted,
+			'converged', (fit ->> 'converged')::boolean, 'params', p);
+	END LOOP;
+
+	RETURN QUERY
+	WITH e AS (
+		SELECT x.*, (x.total_predicted - x.total_actual) / nullif(x.total_actual, 0) AS total_error
+		FROM jsonb_to_recordset(acc)
+			 AS x(ord integer, model text, log_likelihood float8, n_params integer,
+				  aic float8, bic float8, n_customers bigint, total_actual float8,
+				  total_predicted float8, mae float8, rmse float8, correlation float8,
+				  worst_bucket text, worst_bucket_customers bigint, worst_bucket_actual float8,
+				  worst_bucket_predicted float8, converged boolean, params jsonb)
+	), candidates AS (
+		SELECT e.* FROM e
+		WHERE e.converged OR NOT EXISTS (SELECT 1 FROM e e2 WHERE e2.converged)
+	), pick AS (
+		SELECT c.ord FROM candidates c
+		WHERE c.total_error IS NULL
+		   OR abs(c.total_error) <= (SELECT min(abs(c2.total_error)) FROM candidates c2) + 0.10
+		ORDER BY c.bic, c.ord
+		LIMIT 1
+	)
+	SELECT e.model, e.log_likelihood, e.n_params, e.aic, e.bic, e.n_customers,
+		   e.total_actual, e.total_predicted, e.total_error, e.mae, e.rmse, e.correlation,
+		   e.worst_bucket, e.worst_bucket_customers, e.worst_bucket_actual,
+		   e.worst_bucket_predicted, e.converged, e.ord = (SELECT pick.ord FROM pick), e.params
+	FROM e
+	ORDER BY e.ord;
+END
+$$;
+
+-- ---------------------------------------------------------------------------
 -- New in 0.2: sql/ext/75_segments.sql (segment economics, acquisition value)
 -- ---------------------------------------------------------------------------
 -- ---------------------------------------------------------------------------

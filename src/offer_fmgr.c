@@ -23,94 +23,54 @@
 
 #include "clv_json.h"
 #include "offer.h"
+#include "options.h"
 #include "predict.h"
 
 PG_FUNCTION_INFO_V1(clv_offer_predict_params);
 
-#define CLV_OFFER_KEYS "cost, response_rate, purchase_lift, retention_lift, spend_lift, value_per_purchase"
 #define CLV_OFFER_EXAMPLE "{\"cost\": 5, \"response_rate\": 0.2, \"retention_lift\": 0.3}"
 
+#define CLV_OFFER_LIFT_HINT "A lift is relative: 0.1 means +10% (purchase rate, spend) or 10% less dropout (retention_lift)."
+
 /*
- * Parses the offer object: cost and response_rate are required, the lifts
- * default to 0; any other key, a non-number or a value out of range is
- * 22023 naming it.
+ * The offer's keys for the table-driven parser: cost and response_rate
+ * are required (NaN until given), the lifts default to 0.
+ */
+static const ClvOption offer_keys[] = {
+	{.key = "cost", .type = CLV_OPTION_NUMBER, .min = 0, .max = INFINITY,
+	.def = NAN, .offset = offsetof(ClvOffer, cost)},
+	{.key = "response_rate", .type = CLV_OPTION_NUMBER, .min = 0, .max = 1,
+	.def = NAN, .offset = offsetof(ClvOffer, response_rate)},
+	{.key = "purchase_lift", .type = CLV_OPTION_NUMBER, .min = -1, .max = CLV_OFFER_MAX_LIFT,
+		.flags = CLV_OPTION_MIN_OPEN, .def = 0, .offset = offsetof(ClvOffer, purchase_lift),
+	.hint = CLV_OFFER_LIFT_HINT},
+	{.key = "retention_lift", .type = CLV_OPTION_NUMBER, .min = 0, .max = 1,
+		.flags = CLV_OPTION_MAX_OPEN, .def = 0, .offset = offsetof(ClvOffer, retention_lift),
+	.hint = CLV_OFFER_LIFT_HINT},
+	{.key = "spend_lift", .type = CLV_OPTION_NUMBER, .min = -1, .max = CLV_OFFER_MAX_LIFT,
+		.flags = CLV_OPTION_MIN_OPEN, .def = 0, .offset = offsetof(ClvOffer, spend_lift),
+	.hint = CLV_OFFER_LIFT_HINT},
+	{.key = "value_per_purchase", .type = CLV_OPTION_NUMBER, .min = 0, .max = INFINITY,
+		.flags = CLV_OPTION_MIN_OPEN, .def = NAN,
+	.offset = offsetof(ClvOffer, value_per_purchase)},
+};
+
+/*
+ * Parses the offer object: any other key, a non-number or a value out of
+ * range is 22023 naming it (options.c); a missing cost or response_rate
+ * too.
  */
 static void
 parse_offer(Jsonb *jb, ClvOffer *o)
 {
-	JsonbIterator *it;
-	JsonbValue	v;
-	JsonbIteratorToken tok;
-	char	   *key = NULL;
-	bool		has_cost = false,
-				has_rate = false;
-	const char *bad;
-
 	memset(o, 0, sizeof(*o));
-	o->value_per_purchase = NAN;
-	if (!JB_ROOT_IS_OBJECT(jb))
+	clv_parse_object(jb, "offer", "offer key", offer_keys, lengthof(offer_keys), o);
+	if (isnan(o->cost) || isnan(o->response_rate))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("offer must be a jsonb object"),
-				 errhint("For example %s.", CLV_OFFER_EXAMPLE)));
-	it = JsonbIteratorInit(&jb->root);
-	while ((tok = JsonbIteratorNext(&it, &v, true)) != WJB_DONE)
-	{
-		double	   *dst;
-
-		if (tok == WJB_KEY)
-		{
-			key = pnstrdup(v.val.string.val, v.val.string.len);
-			continue;
-		}
-		if (tok != WJB_VALUE)
-			continue;
-		if (strcmp(key, "cost") == 0)
-		{
-			dst = &o->cost;
-			has_cost = true;
-		}
-		else if (strcmp(key, "response_rate") == 0)
-		{
-			dst = &o->response_rate;
-			has_rate = true;
-		}
-		else if (strcmp(key, "purchase_lift") == 0)
-			dst = &o->purchase_lift;
-		else if (strcmp(key, "retention_lift") == 0)
-			dst = &o->retention_lift;
-		else if (strcmp(key, "spend_lift") == 0)
-			dst = &o->spend_lift;
-		else if (strcmp(key, "value_per_purchase") == 0)
-			dst = &o->value_per_purchase;
-		else
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("unknown key \"%s\" in offer", key),
-					 errhint("The offer keys are %s.", CLV_OFFER_KEYS)));
-		*dst = clv_jsonb_number(&v, psprintf("offer %s", key));
-	}
-	if (!has_cost || !has_rate)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("offer lacks \"%s\"", has_cost ? "response_rate" : "cost"),
+				 errmsg("offer lacks \"%s\"", isnan(o->cost) ? "cost" : "response_rate"),
 				 errhint("An offer needs a cost per targeted customer and a response rate, e.g. %s.",
 						 CLV_OFFER_EXAMPLE)));
-	if ((bad = clv_offer_out_of_range(o)) != NULL)
-	{
-		double		val = strcmp(bad, "cost") == 0 ? o->cost :
-			strcmp(bad, "response_rate") == 0 ? o->response_rate :
-			strcmp(bad, "purchase_lift") == 0 ? o->purchase_lift :
-			strcmp(bad, "retention_lift") == 0 ? o->retention_lift :
-			strcmp(bad, "spend_lift") == 0 ? o->spend_lift : o->value_per_purchase;
-
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("offer %s = %g is out of range", bad, val),
-				 errdetail("cost >= 0, response_rate in [0, 1], retention_lift in [0, 1), purchase_lift and spend_lift in (-1, %g], value_per_purchase > 0.",
-						   CLV_OFFER_MAX_LIFT),
-				 errhint("A lift is relative: 0.1 means +10%% (purchase rate, spend) or 10%% less dropout (retention_lift).")));
-	}
 }
 
 /*

@@ -160,16 +160,16 @@ default_value(const ClvOption *o, ClvOptionValue *v)
 	}
 }
 
-static void wrong_type(const ClvOption *o, const JsonbValue *jv) pg_attribute_noreturn();
+static void wrong_type(const char *item, const ClvOption *o, const JsonbValue *jv) pg_attribute_noreturn();
 
 /* 22023 for a value of the wrong jsonb type, naming the key and the type. */
 static void
-wrong_type(const ClvOption *o, const JsonbValue *jv)
+wrong_type(const char *item, const ClvOption *o, const JsonbValue *jv)
 {
 	ereport(ERROR,
 			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-			 errmsg("option \"%s\" must be %s, not %s",
-					o->key, type_noun(o), clv_jsonb_type_name(jv)),
+			 errmsg("%s \"%s\" must be %s, not %s",
+					item, o->key, type_noun(o), clv_jsonb_type_name(jv)),
 			 o->type == CLV_OPTION_ENUM ?
 			 errhint("Valid values are: %s.", join_names(o->values)) :
 			 o->hint ? errhint("%s", o->hint) : 0));
@@ -197,13 +197,13 @@ value_text(const JsonbValue *jv)
  * float8 becomes an infinity, which no range admits.
  */
 static void
-check_number(const ClvOption *o, const JsonbValue *jv, ClvOptionValue *v)
+check_number(const char *item, const ClvOption *o, const JsonbValue *jv, ClvOptionValue *v)
 {
 	double		d;
 	bool		ok;
 
 	if (jv->type != jbvNumeric)
-		wrong_type(o, jv);
+		wrong_type(item, o, jv);
 	d = DatumGetFloat8(DirectFunctionCall1(numeric_float8_no_overflow,
 										   NumericGetDatum(jv->val.numeric)));
 	ok = isfinite(d);
@@ -214,7 +214,7 @@ check_number(const ClvOption *o, const JsonbValue *jv, ClvOptionValue *v)
 	if (!ok)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("option \"%s\" must be %s %s, not %s", o->key, type_noun(o),
+				 errmsg("%s \"%s\" must be %s %s, not %s", item, o->key, type_noun(o),
 						range_text(o), value_text(jv)),
 				 o->hint ? errhint("%s", o->hint) : 0));
 	if (o->type == CLV_OPTION_NUMBER)
@@ -225,12 +225,12 @@ check_number(const ClvOption *o, const JsonbValue *jv, ClvOptionValue *v)
 
 /* The index of a string among the values of an ENUM entry. */
 static int
-check_enum(const ClvOption *o, const JsonbValue *jv)
+check_enum(const char *item, const ClvOption *o, const JsonbValue *jv)
 {
 	char	   *s;
 
 	if (jv->type != jbvString)
-		wrong_type(o, jv);
+		wrong_type(item, o, jv);
 	s = pnstrdup(jv->val.string.val, jv->val.string.len);
 	for (int i = 0; o->values[i] != NULL; i++)
 	{
@@ -240,14 +240,14 @@ check_enum(const ClvOption *o, const JsonbValue *jv)
 	}
 	ereport(ERROR,
 			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-			 errmsg("invalid value \"%s\" for option \"%s\"", s, o->key),
+			 errmsg("invalid value \"%s\" for %s \"%s\"", s, item, o->key),
 			 errhint("Valid values are: %s.", join_names(o->values))));
 	pg_unreachable();
 }
 
 /* Checks one value against its entry and converts it. */
 static void
-check_value(const ClvOption *o, const JsonbValue *jv, ClvOptionValue *v)
+check_value(const char *item, const ClvOption *o, const JsonbValue *jv, ClvOptionValue *v)
 {
 	memset(v, 0, sizeof(*v));
 	switch (o->type)
@@ -255,19 +255,19 @@ check_value(const ClvOption *o, const JsonbValue *jv, ClvOptionValue *v)
 		case CLV_OPTION_NUMBER:
 		case CLV_OPTION_INT:
 		case CLV_OPTION_INT64:
-			check_number(o, jv, v);
+			check_number(item, o, jv, v);
 			break;
 		case CLV_OPTION_BOOL:
 			if (jv->type != jbvBool)
-				wrong_type(o, jv);
+				wrong_type(item, o, jv);
 			v->boolean = jv->val.boolean;
 			break;
 		case CLV_OPTION_ENUM:
-			v->index = check_enum(o, jv);
+			v->index = check_enum(item, o, jv);
 			break;
 		case CLV_OPTION_OBJECT:
 			if (jv->type != jbvBinary || !JsonContainerIsObject(jv->val.binary.data))
-				wrong_type(o, jv);
+				wrong_type(item, o, jv);
 			v->object = jv->val.binary.data;
 			break;
 	}
@@ -277,9 +277,12 @@ check_value(const ClvOption *o, const JsonbValue *jv, ClvOptionValue *v)
  * Defaults first, so that a caller sees a complete struct whatever the
  * object holds; then each key of the object, in the object's order.  The
  * iteration skips nested containers: only the top level holds options.
+ * what names the object in messages ("options", "offer") and item one key
+ * of it ("option", "offer key").
  */
 void
-clv_parse_options(Jsonb *options, const ClvOption *table, int n, void *dest)
+clv_parse_object(Jsonb *options, const char *what, const char *item,
+				 const ClvOption *table, int n, void *dest)
 {
 	JsonbIterator *it;
 	JsonbValue	jv;
@@ -301,8 +304,8 @@ clv_parse_options(Jsonb *options, const ClvOption *table, int n, void *dest)
 	if (!JB_ROOT_IS_OBJECT(options))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("options must be a jsonb object"),
-				 errhint("Valid options are: %s.", clv_option_keys(table, n))));
+				 errmsg("%s must be a jsonb object", what),
+				 errhint("Valid %ss are: %s.", item, clv_option_keys(table, n))));
 
 	it = JsonbIteratorInit(&options->root);
 	while ((tok = JsonbIteratorNext(&it, &jv, true)) != WJB_DONE)
@@ -319,17 +322,24 @@ clv_parse_options(Jsonb *options, const ClvOption *table, int n, void *dest)
 			if (o == NULL)
 				ereport(ERROR,
 						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-						 errmsg("unknown option \"%s\"",
+						 errmsg("unknown %s \"%s\"", item,
 								pnstrdup(jv.val.string.val, jv.val.string.len)),
-						 errhint("Valid options are: %s.", clv_option_keys(table, n))));
+						 errhint("Valid %ss are: %s.", item, clv_option_keys(table, n))));
 		}
 		else if (tok == WJB_VALUE)
 		{
 			ClvOptionValue v;
 
 			Assert(o != NULL);
-			check_value(o, &jv, &v);
+			check_value(item, o, &jv, &v);
 			store(o, dest, &v);
 		}
 	}
+}
+
+/* The options argument of a function: clv_parse_object for "options". */
+void
+clv_parse_options(Jsonb *options, const ClvOption *table, int n, void *dest)
+{
+	clv_parse_object(options, "options", "option", table, n, dest);
 }

@@ -117,6 +117,13 @@ typedef struct ClvOption
 extern void clv_parse_options(Jsonb *options, const ClvOption *table, int n,
 							  void *dest);
 
+/*
+ * The same for any jsonb object of keys (an offer): what names the object
+ * in messages ("offer") and item one key ("offer key").
+ */
+extern void clv_parse_object(Jsonb *object, const char *what, const char *item,
+							 const ClvOption *table, int n, void *dest);
+
 /* "a, b, c": the keys of table (for a caller's own hints). */
 extern char *clv_option_keys(const ClvOption *table, int n);
 

@@ -56,6 +56,16 @@ BEGIN
 				  DETAIL = pg_catalog.format('The model is owned by role "%s" and has not been granted to the current role.', n.owner),
 				  HINT = pg_catalog.format('A member of "%s" can grant it: SELECT clv_grant_model(%L, %L).', n.owner, name, current_user);
 	END IF;
+	-- A Citus worker running its shard of a by-name call over a distributed
+	-- table has an empty catalog of its own: say so, and how to pass the
+	-- model from the coordinator instead.
+	IF NOT FOUND AND EXISTS (SELECT FROM pg_catalog.pg_extension e WHERE e.extname = 'citus')
+	   AND NOT EXISTS (SELECT FROM @extschema@.clv_model_names) THEN
+		RAISE EXCEPTION 'clv model "%" does not exist on this node', name
+			USING ERRCODE = 'undefined_object',
+				  DETAIL = 'The model catalog of this node is empty: on Citus, a by-name call over a distributed table runs on the workers, and the catalog lives on the coordinator.',
+				  HINT = pg_catalog.format('Pass the model inline, evaluated once on the coordinator: clv_predict((SELECT params FROM clv_model(%L)), ...) or clv_cluster((SELECT params FROM clv_model(%L)), ...).', name, name);
+	END IF;
 	RAISE EXCEPTION 'clv model "%" does not exist', name
 		USING ERRCODE = 'undefined_object',
 			  HINT = 'Train it with clv_train() or clv_kmeans_train(); SELECT DISTINCT name FROM clv_models lists the models you can read.';

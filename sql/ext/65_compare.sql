@@ -105,7 +105,13 @@ LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-	valid constant text[] := ARRAY['bgnbd', 'mbgnbd', 'pareto_nbd', 'bgbb'];
+	-- the transaction models of the registry (clv_model_types), so that a
+	-- new model is comparable without an edit here
+	valid constant text[] := ARRAY(SELECT t.name FROM @extschema@.clv_model_types() t
+								   WHERE NOT t.is_spend);
+	discrete constant text[] := ARRAY(SELECT t.name FROM @extschema@.clv_model_types() t
+									  WHERE NOT t.is_spend AND t.discrete);
+	d text;
 	acc jsonb := '[]';
 	i integer;
 	m text;
@@ -123,25 +129,29 @@ BEGIN
 	IF cardinality(models) = 0 THEN
 		RAISE EXCEPTION 'models must name at least one transaction model'
 			USING ERRCODE = 'invalid_parameter_value',
-				  HINT = 'Valid models are: bgnbd, mbgnbd, pareto_nbd, bgbb.';
+				  HINT = pg_catalog.format('Valid models are: %s.', pg_catalog.array_to_string(valid, ', '));
 	END IF;
 	FOR i IN 1 .. cardinality(models) LOOP
 		m := models[i];
 		IF m IS NULL OR NOT m = ANY (valid) THEN
 			RAISE EXCEPTION 'unknown transaction model "%" in models', coalesce(m, 'NULL')
 				USING ERRCODE = 'invalid_parameter_value',
-					  HINT = 'Valid models are: bgnbd, mbgnbd, pareto_nbd, bgbb.';
+					  HINT = pg_catalog.format('Valid models are: %s.', pg_catalog.array_to_string(valid, ', '));
 		END IF;
 		IF m = ANY (models[1:i - 1]) THEN
 			RAISE EXCEPTION 'model "%" is named twice in models', m
 				USING ERRCODE = 'invalid_parameter_value';
 		END IF;
 	END LOOP;
-	IF 'bgbb' = ANY (models) AND cardinality(models) > 1 THEN
-		RAISE EXCEPTION 'bgbb cannot be compared with %', array_to_string(array_remove(models, 'bgbb'), ', ')
+	-- a model over discrete opportunities (BG/BB) is compared alone
+	d := (SELECT u.m FROM unnest(models) u(m) WHERE u.m = ANY (discrete) LIMIT 1);
+	IF d IS NOT NULL AND cardinality(models) > 1 THEN
+		RAISE EXCEPTION '% cannot be compared with %', d, array_to_string(array_remove(models, d), ', ')
 			USING ERRCODE = 'invalid_parameter_value',
-				  DETAIL = 'BG/BB''s likelihood is over discrete opportunities, the others'' over continuous time: their likelihoods, AIC and BIC are not comparable.',
-				  HINT = 'Compare bgnbd, mbgnbd and pareto_nbd on continuous-time data, or run bgbb alone.';
+				  DETAIL = pg_catalog.format('%s''s likelihood is over discrete opportunities, the others'' over continuous time: their likelihoods, AIC and BIC are not comparable.',
+											 (SELECT t.label FROM @extschema@.clv_model_types() t WHERE t.name = d)),
+				  HINT = pg_catalog.format('Compare %s on continuous-time data, or run %s alone.',
+										   pg_catalog.array_to_string(ARRAY(SELECT v FROM unnest(valid) v WHERE NOT v = ANY (discrete)), ', '), d);
 	END IF;
 
 	FOR i IN 1 .. cardinality(models) LOOP

@@ -637,6 +637,7 @@ my @calls = (
 		'clv_allocate_budget_segments_with_path(text,text,jsonb,float8,text,float8,float8,float8,jsonb,text)' ],
 	  "SELECT * FROM public.clv_allocate_budget_segments('cdnow'$T, $SEGQ, $OFFER, 20$F, 'seg'$T, 52$F, 0.01$F, 0.3$F, '{}'$J)" ],
 	[ [], "SELECT * FROM public.clv_allocate_budget_segments_with_path('cdnow'$T, $SEGQ, $OFFER, 20$F, 'seg'$T, 52$F, 0$F, 1$F, $SEGO, $CP)" ],
+	[ [ 'clv_model_types()' ], 'SELECT * FROM public.clv_model_types()' ],
 	# the summary aggregate and its state type
 	[ [ 'clv_summary(timestamptz,float8,timestamptz)', 'clv_summary_transfn(clv_summary_state,timestamptz,float8,timestamptz)',
 		'clv_summary_finalfn(clv_summary_state)' ],
