@@ -179,5 +179,40 @@ ok "inline params follow a retrain: the newest version" \
 	"$(co -c "SELECT round(sum((clv_predict('cdnow', frequency, recency, t, monetary_value, 52)).clv)::numeric, 6) FROM cust_local")" \
 	"$(co -c "SELECT round(sum((clv_predict((SELECT params FROM clv_model('cdnow')), frequency, recency, t, monetary_value, 52)).clv)::numeric, 6) FROM cust")"
 
+# 5. the numbers of this run, as they are: three clusters on one machine
+# share its cores, so they are no evidence of speed (README "Citus").
+rows=${CITUS_CUSTOMERS:-200000}
+co <<SQL >/dev/null
+CREATE AGGREGATE summary_partial(timestamptz, float8, timestamptz) (SFUNC = clv_summary_transfn, STYPE = clv_summary_state);
+CREATE TABLE big_local AS
+SELECT customer_id, purchased_at, amount
+FROM clv_simulate_transactions('{"r": 0.25, "alpha": 4, "a": 0.8, "b": 2.5, "p": 6, "q": 4, "gamma": 15}',
+                               $rows, '2024-01-01', 90, 52);
+CREATE TABLE big (LIKE big_local);
+SELECT create_distributed_table('big', 'customer_id');
+INSERT INTO big SELECT * FROM big_local;
+ANALYZE big_local; ANALYZE big;
+SQL
+txs=$(co -c "SELECT count(*) FROM big_local")
+timed() {						# prints the wall time of one statement, ms
+	local t0 t1
+	t0=$(date +%s%N)
+	co -c "$1" >/dev/null
+	t1=$(date +%s%N)
+	echo $(((t1 - t0) / 1000000))
+}
+q="SELECT sum((s).frequency) FROM (SELECT clv_summary(purchased_at, amount, '2025-03-31') s FROM %s GROUP BY customer_id) x"
+echo "# scale: $rows simulated customers, $txs transactions; wall times of one run each"
+echo "#   summary per customer: local $(timed "$(printf "$q" big_local)") ms, distributed (32 shards, 2 workers) $(timed "$(printf "$q" big)") ms"
+q="SELECT sum((s).frequency) FROM (SELECT clv_summary(purchased_at, amount, '2025-03-31') s FROM %s GROUP BY customer_id %% 10) x"
+echo "#   summary per customer_id % 10 (partial states across nodes): local $(timed "$(printf "$q" big_local)") ms, distributed $(timed "$(printf "$q" big)") ms"
+co -c "CREATE TABLE bigc_local AS SELECT customer_id, (clv_summary(purchased_at, amount, '2025-03-31')).* FROM big_local GROUP BY customer_id" \
+   -c "CREATE TABLE bigc (LIKE bigc_local)" -c "SELECT create_distributed_table('bigc', 'customer_id')" \
+   -c "INSERT INTO bigc SELECT * FROM bigc_local" >/dev/null
+echo "#   clv_fit bgnbd + gamma_gamma: local $(timed "SELECT clv_fit('bigc_local')") ms, distributed $(timed "SELECT clv_fit('bigc')") ms"
+q="SELECT sum((clv_predict((SELECT params FROM clv_model('cdnow')), frequency, recency, t, monetary_value, 52)).clv) FROM %s"
+echo "#   scoring (inline params): local $(timed "$(printf "$q" bigc_local)") ms, distributed $(timed "$(printf "$q" bigc)") ms"
+echo "#   partial state per customer, on average: $(co -c "SELECT round(avg(length(s::text))) || ' bytes as text (Citus 13), ' || round(avg(pg_column_size(s))) || ' in binary' FROM (SELECT summary_partial(purchased_at, amount, '2025-03-31') s FROM big_local GROUP BY customer_id) x")"
+
 echo "1..$n"
 [ "$fails" -eq 0 ]
