@@ -19,7 +19,10 @@ GSL_CFLAGS := $(shell gsl-config --cflags)
 GSL_LIBS := $(shell gsl-config --libs)
 PG_CPPFLAGS = -I$(srcdir)/src $(GSL_CFLAGS)
 PG_CFLAGS = -std=gnu99
-SHLIB_LINK = $(GSL_LIBS)
+# XGBoost's C API (Debian libxgboost-dev: /usr/include/xgboost/c_api.h,
+# libxgboost.so) for the supervised models (src/regressor.c), and the
+# OpenMP runtime it runs on (src/regressor.c sets its default team size).
+SHLIB_LINK = $(GSL_LIBS) -lxgboost -lgomp
 
 EXTRA_CLEAN = $(DATA_built) results regression.diffs regression.out $(OBJS:.o=.d)
 

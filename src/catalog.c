@@ -117,14 +117,39 @@ Jsonb *
 clv_catalog_newest_params_covariance(FunctionCallInfo fcinfo, const char *name,
 									 const char *kind, Jsonb **covariance)
 {
+	return clv_catalog_newest_row(fcinfo, name, kind, covariance, NULL);
+}
+
+/* The hint of a 42809: how models of the kind found are used. */
+static int
+clv_catalog_kind_hint(const char *found_kind)
+{
+	if (found_kind && strcmp(found_kind, "kmeans") == 0)
+		return errhint("K-Means models assign clusters with clv_cluster().");
+	if (found_kind && strcmp(found_kind, "regressor") == 0)
+		return errhint("Regressors predict with clv_regressor_predict().");
+	return errhint("BTYD models predict with clv_predict() and its companions.");
+}
+
+/*
+ * The params of the newest version and, where asked for, its covariance
+ * and artifact columns (NULL when null), all from one row; copied into the
+ * caller's memory context.
+ */
+Jsonb *
+clv_catalog_newest_row(FunctionCallInfo fcinfo, const char *name, const char *kind,
+					   Jsonb **covariance, bytea **artifact)
+{
 	MemoryContext callercxt = CurrentMemoryContext;
 	Oid			types[1] = {TEXTOID};
 	Datum		values[1];
 	char	   *found_kind;
 	bool		isnull;
 	bool		cov_null = true;
+	bool		art_null = true;
 	Datum		params;
 	Datum		cov = (Datum) 0;
+	Datum		art = (Datum) 0;
 	Jsonb	   *result;
 	int			nestlevel;
 	int			ret;
@@ -133,7 +158,7 @@ clv_catalog_newest_params_covariance(FunctionCallInfo fcinfo, const char *name,
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	nestlevel = clv_catalog_pin();
-	ret = SPI_execute_with_args(psprintf("SELECT kind, params, covariance FROM %s WHERE name = $1"
+	ret = SPI_execute_with_args(psprintf("SELECT kind, params, covariance, artifact FROM %s WHERE name = $1"
 										 " ORDER BY version DESC LIMIT 1",
 										 clv_catalog_table(fcinfo)),
 								1, types, values, NULL, true, 1);
@@ -148,9 +173,7 @@ clv_catalog_newest_params_covariance(FunctionCallInfo fcinfo, const char *name,
 				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
 				 errmsg("clv model \"%s\" is a %s model, not a %s model",
 						name, found_kind ? found_kind : "NULL", kind),
-				 strcmp(kind, "btyd") == 0 ?
-				 errhint("K-Means models assign clusters with clv_cluster().") :
-				 errhint("BTYD models predict with clv_predict() and its companions.")));
+				 clv_catalog_kind_hint(found_kind)));
 
 	params = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2,
 						   &isnull);
@@ -159,6 +182,9 @@ clv_catalog_newest_params_covariance(FunctionCallInfo fcinfo, const char *name,
 	if (covariance)
 		cov = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 3,
 							&cov_null);
+	if (artifact)
+		art = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 4,
+							&art_null);
 	clv_catalog_unpin(nestlevel);
 	{
 		MemoryContext spicxt = MemoryContextSwitchTo(callercxt);
@@ -166,6 +192,8 @@ clv_catalog_newest_params_covariance(FunctionCallInfo fcinfo, const char *name,
 		result = DatumGetJsonbPCopy(params);
 		if (covariance)
 			*covariance = cov_null ? NULL : DatumGetJsonbPCopy(cov);
+		if (artifact)
+			*artifact = art_null ? NULL : DatumGetByteaPCopy(art);
 		MemoryContextSwitchTo(spicxt);
 	}
 	SPI_finish();

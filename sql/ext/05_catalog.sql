@@ -25,7 +25,7 @@
 -- ---------------------------------------------------------------------------
 CREATE TABLE clv_model_names (
 	name text PRIMARY KEY CHECK (name <> ''),
-	kind text NOT NULL CHECK (kind IN ('btyd', 'kmeans')),
+	kind text NOT NULL CHECK (kind IN ('btyd', 'kmeans', 'regressor')),
 	owner name NOT NULL DEFAULT current_user,
 	readers name[] NOT NULL DEFAULT '{}',
 	last_version integer NOT NULL DEFAULT 0 CHECK (last_version >= 0),
@@ -39,7 +39,7 @@ COMMENT ON TABLE clv_model_names IS
 CREATE TABLE clv_models (
 	name text NOT NULL CHECK (name <> ''),
 	version integer NOT NULL CHECK (version > 0),
-	kind text NOT NULL CHECK (kind IN ('btyd', 'kmeans')),
+	kind text NOT NULL CHECK (kind IN ('btyd', 'kmeans', 'regressor')),
 	transaction_model text,
 	spend_model text,
 	params jsonb NOT NULL DEFAULT '{}',
@@ -55,6 +55,7 @@ CREATE TABLE clv_models (
 	diagnostics jsonb,
 	trained_at timestamptz NOT NULL DEFAULT now(),
 	trained_by name NOT NULL DEFAULT current_user,
+	artifact bytea,
 	PRIMARY KEY (name, version),
 	FOREIGN KEY (name, kind) REFERENCES clv_model_names (name, kind)
 );
