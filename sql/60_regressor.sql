@@ -59,6 +59,38 @@ SELECT (SELECT artifact FROM clv_regressor_train('rg6', 'SELECT * FROM rg ORDER 
      = (SELECT artifact FROM clv_regressor_train('rg6', 'SELECT * FROM rg ORDER BY random()', 'y',
                                                  NULL, '{"subsample": 0.5, "seed": 3}')) AS same_booster;
 
+-- a wide model (300 features): the booster cache outlives the rows of a query
+-- (each row's arrays are far larger than what the first row allocated)
+DO $$
+BEGIN
+	EXECUTE 'CREATE TABLE rgw AS SELECT i AS customer_id, '
+		|| (SELECT string_agg(format('((i * %s) %% 17)::float8 AS f%s', j, j), ', ' ORDER BY j)
+			FROM generate_series(1, 300) j)
+		|| ', (i % 17)::float8 AS y FROM generate_series(1, 60) i';
+END $$;
+SELECT n_customers, jsonb_array_length(params->'features') AS features
+FROM clv_regressor_train('rgw', 'rgw', 'y', NULL, '{"n_rounds": 5}');
+CREATE FUNCTION rgw_mismatches() RETURNS bigint LANGUAGE plpgsql AS $$
+DECLARE
+	arr text := (SELECT 'ARRAY[' || string_agg('f' || j, ', ' ORDER BY j) || ']' FROM generate_series(1, 300) j);
+	r record;
+	single float8;
+	bad bigint := 0;
+BEGIN
+	-- all rows in one query, then each row in a query of its own
+	FOR r IN EXECUTE format('SELECT customer_id, clv_regressor_predict(''rgw'', %s) AS p FROM rgw', arr) LOOP
+		EXECUTE format('SELECT clv_regressor_predict(''rgw'', %s) FROM rgw WHERE customer_id = $1', arr)
+			INTO single USING r.customer_id;
+		IF single IS DISTINCT FROM r.p THEN
+			bad := bad + 1;
+		END IF;
+	END LOOP;
+	RETURN bad;
+END $$;
+SELECT rgw_mismatches() AS mismatches;
+DROP FUNCTION rgw_mismatches();
+DROP TABLE rgw;
+
 -- bad input
 SELECT rg_err($$SELECT clv_regressor_train('bad', 'rg', 'nope')$$);
 SELECT rg_err($$SELECT clv_regressor_train('bad', 'rg', 'y', ARRAY['a', 'nope'])$$);
@@ -109,6 +141,12 @@ SELECT rg_err($$SELECT clv_regressor_predict('rg1', ARRAY[1, 1e300, 3])$$);
 SELECT rg_err($$SELECT clv_regressor_predict('no_such_model', ARRAY[1, 2, 3])$$);
 SELECT rg_err($$SELECT clv_regressor_predict('seg_rg', ARRAY[1, 2])$$);
 SELECT rg_err($$SELECT clv_cluster('rg1', ARRAY[1, 2, 3])$$);
+-- XGBoost's own errors are ERRORs (38000) with its text in the detail: a
+-- damaged booster (only a role that bypasses row-level security can write one)
+UPDATE clv_models SET artifact = '\x7b00'::bytea WHERE name = 'rg5';
+SELECT rg_err($$SELECT clv_regressor_predict('rg5', ARRAY[1, 2, 3])$$);
+UPDATE clv_models SET artifact = NULL WHERE name = 'rg5';
+SELECT rg_err($$SELECT clv_regressor_predict('rg5', ARRAY[1, 2, 3])$$);
 SELECT clv_regressor_predict(NULL, ARRAY[1, 2, 3]) IS NULL AS strict_name,
        clv_regressor_predict('rg1', NULL) IS NULL AS strict_features;
 

@@ -25,6 +25,22 @@
 #include "regressor.h"
 
 /*
+ * XGBoost's text of the last error, without the stack trace of the
+ * library's frames it appends (addresses inside libxgboost tell the user
+ * nothing).
+ */
+static char *
+clv_xgb_last_error(void)
+{
+	char	   *text = pstrdup(XGBGetLastError());
+	char	   *trace = strstr(text, "\nStack trace:");
+
+	if (trace)
+		*trace = '\0';
+	return text;
+}
+
+/*
  * Every failed XGBoost call is an ERROR with the library's own text; the
  * C API catches its C++ exceptions, so nothing unwinds through our frames.
  */
@@ -35,7 +51,7 @@ clv_xgb_check(int rc, const char *what)
 		ereport(ERROR,
 				(errcode(ERRCODE_EXTERNAL_ROUTINE_EXCEPTION),
 				 errmsg("XGBoost %s failed", what),
-				 errdetail("%s", XGBGetLastError())));
+				 errdetail("%s", clv_xgb_last_error())));
 }
 
 /* libgomp's, declared here: clv does not otherwise use OpenMP (no omp.h needed). */
@@ -281,7 +297,7 @@ set_param(BoosterHandle b, const char *key, const char *value)
 		ereport(ERROR,
 				(errcode(ERRCODE_EXTERNAL_ROUTINE_EXCEPTION),
 				 errmsg("XGBoost rejected parameter %s = %s", key, value),
-				 errdetail("%s", XGBGetLastError())));
+				 errdetail("%s", clv_xgb_last_error())));
 }
 
 static char *

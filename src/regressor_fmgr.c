@@ -1041,13 +1041,17 @@ reg_bad_model(const char *name, const char *what)
 			 errhint("Train it again with clv_regressor_train().")));
 }
 
-/* The booster of a catalog row, loaded into cxt (which owns its handle). */
+/*
+ * The booster of a catalog row and its row predictor, all in cxt (which
+ * owns the handle): they live as long as the cache entry.
+ */
 static ClvXgbRowPredictor *
 reg_model_load(const char *name, Jsonb *params, bytea *artifact, MemoryContext cxt)
 {
 	MemoryContext old = MemoryContextSwitchTo(cxt);
 	JsonbValue *v;
 	ClvXgbHandle *booster;
+	ClvXgbRowPredictor *p;
 	int			d;
 
 	v = getKeyJsonValueFromContainer(&params->root, "features", 8, NULL);
@@ -1060,8 +1064,9 @@ reg_model_load(const char *name, Jsonb *params, bytea *artifact, MemoryContext c
 	if (clv_xgb_num_features(booster) != d)
 		reg_bad_model(name, psprintf("the booster has %d features, params lists %d",
 									 clv_xgb_num_features(booster), d));
+	p = clv_xgb_row_predictor(booster, d);
 	MemoryContextSwitchTo(old);
-	return clv_xgb_row_predictor(booster, d);
+	return p;
 }
 
 /* The same; on error cxt is deleted (and the booster with it) at once. */
