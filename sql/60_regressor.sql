@@ -39,6 +39,20 @@ SELECT diagnostics->'skipped_null_target_rows' AS skipped, diagnostics->'missing
 FROM clv_regressor_train('rg2', 'SELECT a, CASE WHEN customer_id % 5 = 0 THEN NULL ELSE b END AS b, '
                          'CASE WHEN customer_id % 3 = 0 THEN NULL ELSE y END AS y FROM rg', 'y', ARRAY['a', 'b']);
 
+-- in parallel workers (each loads the booster): the same predictions as serially
+CREATE TEMP TABLE rg_serial AS SELECT customer_id, clv_regressor_predict('rg1', ARRAY[a, b, c]) AS p FROM rg;
+SET force_parallel_mode = on;
+SET parallel_setup_cost = 0;
+SET parallel_tuple_cost = 0;
+SET min_parallel_table_scan_size = 0;
+SELECT count(*) AS rows, count(*) FILTER (WHERE s.p = clv_regressor_predict('rg1', ARRAY[r.a, r.b, r.c])) AS equal
+FROM rg r JOIN rg_serial s USING (customer_id);
+RESET force_parallel_mode;
+RESET parallel_setup_cost;
+RESET parallel_tuple_cost;
+RESET min_parallel_table_scan_size;
+DROP TABLE rg_serial;
+
 -- cross-validation metrics with their spread, early stopping, random forest
 SELECT params->'metrics'->'cv'->'folds' AS folds,
        jsonb_array_length(params->'metrics'->'cv'->'r2'->'folds') AS r2_folds,
