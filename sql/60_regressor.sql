@@ -155,6 +155,11 @@ SELECT rg_err($$SELECT clv_regressor_predict('rg1', ARRAY[1, 1e300, 3])$$);
 SELECT rg_err($$SELECT clv_regressor_predict('no_such_model', ARRAY[1, 2, 3])$$);
 SELECT rg_err($$SELECT clv_regressor_predict('seg_rg', ARRAY[1, 2])$$);
 SELECT rg_err($$SELECT clv_cluster('rg1', ARRAY[1, 2, 3])$$);
+-- an artifact is stored by clv_regressor_train only, not by a plain INSERT
+-- (XGBoost's loader does not survive arbitrary bytes)
+SELECT rg_err($$INSERT INTO clv_models (name, kind, params, artifact) VALUES ('forged', 'regressor', '{"features": ["a", "b", "c"]}', '\x7b00')$$);
+SELECT rg_err($$INSERT INTO clv_models (name, kind, params, artifact) SELECT 'forged', kind, params, artifact FROM clv_models WHERE name = 'rg1' AND version = 1$$);
+SELECT count(*) AS forged FROM clv_models WHERE name = 'forged';
 -- XGBoost's own errors are ERRORs (38000) with its text in the detail: a
 -- damaged booster (only a role that bypasses row-level security can write one)
 UPDATE clv_models SET artifact = '\x7b00'::bytea WHERE name = 'rg5';

@@ -29,6 +29,22 @@
 #include "name_cache.h"
 
 PG_FUNCTION_INFO_V1(clv_train);
+PG_FUNCTION_INFO_V1(clv_catalog_storing);
+
+/*
+ * True only while clv_catalog_store runs its INSERT: the catalog's trigger
+ * accepts a model artifact (bytes a library parses, such as an XGBoost
+ * booster, whose loader does not survive arbitrary input) only from a
+ * training function, never from a plain INSERT of a role's own making.
+ */
+static bool clv_catalog_storing_now = false;
+
+/* clv_catalog_storing(): what the stamping trigger asks (no SQL can set it). */
+Datum
+clv_catalog_storing(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_BOOL(clv_catalog_storing_now);
+}
 
 /*
  * The catalog table lives in the extension's schema, which is also the
@@ -293,8 +309,17 @@ clv_catalog_store(FunctionCallInfo fcinfo, const char *name, const char *kind,
 	if (ret != SPI_OK_INSERT)
 		elog(ERROR, "SPI_execute_with_args failed: %s", SPI_result_code_string(ret));
 
-	ret = SPI_execute_with_args(sql.data, ncols + 2, argtypes, args, argnulls,
-								false, 0);
+	clv_catalog_storing_now = true;
+	PG_TRY();
+	{
+		ret = SPI_execute_with_args(sql.data, ncols + 2, argtypes, args, argnulls,
+									false, 0);
+	}
+	PG_FINALLY();
+	{
+		clv_catalog_storing_now = false;
+	}
+	PG_END_TRY();
 	if (ret != SPI_OK_INSERT_RETURNING || SPI_processed != 1)
 		elog(ERROR, "SPI_execute_with_args failed: %s", SPI_result_code_string(ret));
 	clv_catalog_unpin(nestlevel);

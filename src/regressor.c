@@ -616,11 +616,20 @@ clv_xgb_predict_row(ClvXgbRowPredictor *p)
 	bst_ulong	dim;
 	const float *res;
 
+	bst_ulong	size = 1;
+
 	clv_xgb_check(XGBoosterPredictFromDense(p->booster->handle, p->array_interface, p->config,
 											NULL, &shape, &dim, &res),
 				  "prediction");
-	if (dim < 1 || shape[0] != 1)
-		elog(ERROR, "XGBoost returned predictions of an unexpected shape");
+	for (bst_ulong i = 0; i < dim; i++)
+		size *= shape[i];
+	/* a booster from elsewhere may be a classifier with one output per class */
+	if (size != 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("the booster predicts %llu values per row, not one",
+						(unsigned long long) size),
+				 errhint("clv predicts with regression boosters (one output).")));
 	return (double) res[0];
 }
 

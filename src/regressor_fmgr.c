@@ -1129,15 +1129,12 @@ reg_model_by_name(FunctionCallInfo fcinfo, const char *name)
 }
 
 /*
- * clv_regressor_predict(name, features): STABLE; NULL and NaN elements are
- * XGBoost's missing values.
+ * One row of features into the predictor's buffer and its prediction: NULL
+ * and NaN elements are XGBoost's missing values.
  */
-Datum
-clv_regressor_predict(PG_FUNCTION_ARGS)
+static double
+reg_predict_array(ClvXgbRowPredictor *p, ArrayType *arr, const char *what)
 {
-	char	   *name = text_to_cstring(PG_GETARG_TEXT_PP(0));
-	ArrayType  *arr = PG_GETARG_ARRAYTYPE_P(1);
-	ClvXgbRowPredictor *p = reg_model_by_name(fcinfo, name);
 	Datum	   *elems;
 	bool	   *nulls;
 	int			n;
@@ -1173,8 +1170,19 @@ clv_regressor_predict(PG_FUNCTION_ARGS)
 	if (!isfinite(result))
 		ereport(ERROR,
 				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
-				 errmsg("the prediction of clv model \"%s\" is not finite (%g)", name, result)));
+				 errmsg("the prediction of %s is not finite (%g)", what, result)));
 	pfree(elems);
 	pfree(nulls);
-	PG_RETURN_FLOAT8(result);
+	return result;
+}
+
+/* clv_regressor_predict(name, features): STABLE, the booster is loaded once per query. */
+Datum
+clv_regressor_predict(PG_FUNCTION_ARGS)
+{
+	char	   *name = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	ClvXgbRowPredictor *p = reg_model_by_name(fcinfo, name);
+
+	PG_RETURN_FLOAT8(reg_predict_array(p, PG_GETARG_ARRAYTYPE_P(1),
+									   psprintf("clv model \"%s\"", name)));
 }

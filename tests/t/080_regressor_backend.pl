@@ -1,4 +1,5 @@
-# The regressor inside a backend (issue 12): XGBoost starts no thread with
+# The regressor inside a backend (issue 12): only the training function
+# stores a booster; XGBoost starts no thread with
 # the default nthread = 1 (not when clv.so is loaded, not when training,
 # not when a booster is loaded for prediction), while an explicit nthread
 # does start threads (so the count below can see them); and a training is
@@ -22,6 +23,21 @@ $node->safe_psql('postgres', q{
 	CREATE FUNCTION threads() RETURNS int LANGUAGE sql AS
 	$$SELECT substring(pg_read_file('/proc/' || pg_backend_pid() || '/status') from 'Threads:\s+(\d+)')::int$$;
 });
+
+# A role that may train may not store an artifact of its own making (the
+# loader of XGBoost does not survive arbitrary bytes): only the training
+# function's INSERT carries one.
+$node->safe_psql('postgres', q{CREATE ROLE trainer LOGIN; GRANT SELECT ON rg TO trainer});
+my ($rc, $out, $err) = $node->psql('postgres', q{SET ROLE trainer;
+	INSERT INTO clv_models (name, kind, params, artifact)
+	VALUES ('forged', 'regressor', '{"features": ["a", "b", "c", "d"]}', '\x7b00')});
+like($err, qr/the artifact of clv model "forged" can only be stored by its training function/,
+	'a plain INSERT of an artifact is refused');
+is($node->safe_psql('postgres', q{SET ROLE trainer;
+	SELECT version FROM clv_regressor_train('mine', 'rg', 'y', NULL, '{"n_rounds": 2}')}), '1',
+	'the same role trains a regressor');
+is($node->safe_psql('postgres', q{SET ROLE trainer; SELECT clv_regressor_predict('mine', ARRAY[1, 2, 3, 4]) > 0}), 't',
+	'and predicts with it');
 
 my $s = $node->background_psql('postgres');
 is($s->query_safe(q{LOAD 'clv'; SELECT threads()}), '1', 'clv.so loaded: one thread');
