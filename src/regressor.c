@@ -180,6 +180,7 @@ clv_reg_sort_rows(ClvRegData *data)
 	CHECK_FOR_INTERRUPTS();
 	for (int64 i = 0; i < n; i++)
 	{
+		CLV_REG_CHECK_ROW(i);
 		memcpy(x + i * d, data->x + idx[i] * d, sizeof(float) * d);
 		y[i] = data->y[idx[i]];
 	}
@@ -234,6 +235,7 @@ clv_reg_shuffle(int64 n, uint64 seed)
 
 	for (int64 i = 0; i < n; i++)
 	{
+		CLV_REG_CHECK_ROW(i);
 		keys[i].key = splitmix64_next(&state);
 		keys[i].row = i;
 	}
@@ -257,6 +259,7 @@ clv_reg_subset(const ClvRegData *data, const int64 *idx, int64 m)
 	s->y = palloc_extended(mul_size(Max(m, 1), sizeof(double)), MCXT_ALLOC_HUGE);
 	for (int64 i = 0; i < m; i++)
 	{
+		CLV_REG_CHECK_ROW(i);
 		memcpy(s->x + i * d, data->x + idx[i] * d, sizeof(float) * d);
 		s->y[i] = data->y[idx[i]];
 	}
@@ -650,6 +653,7 @@ clv_reg_metrics(const double *y, const float *pred, int64 n, ClvRegMetrics *m)
 	{
 		double		e = y[i] - (double) pred[i];
 
+		CLV_REG_CHECK_ROW(i);
 		ss_tot += (y[i] - mean) * (y[i] - mean);
 		ss_res += e * e;
 		abs_sum += fabs(e);

@@ -21,6 +21,13 @@
 
 #include "utils/palloc.h"
 
+/* An interrupt check every 2^20 rows of a loop over the training rows. */
+#define CLV_REG_CHECK_ROW(i) \
+	do { \
+		if (((i) & 0xFFFFF) == 0) \
+			CHECK_FOR_INTERRUPTS(); \
+	} while (0)
+
 /* What the boosting rounds build. */
 typedef enum ClvRegMode
 {

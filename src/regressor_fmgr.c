@@ -791,6 +791,7 @@ reg_cross_validate(const ClvRegData *data, const ClvRegOptions *o, StringInfo bu
 
 		for (int64 i = 0; i < n; i++)
 		{
+			CLV_REG_CHECK_ROW(i);
 			if (fold[i] == f)
 				test_idx[ntest++] = i;
 			else
@@ -898,6 +899,7 @@ clv_regressor_train(PG_FUNCTION_ARGS)
 	{
 		for (int64 i = 0; i < data->n; i++)
 		{
+			CLV_REG_CHECK_ROW(i);
 			if (data->y[i] < 0.0)
 				ereport(ERROR,
 						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -957,6 +959,7 @@ clv_regressor_train(PG_FUNCTION_ARGS)
 		vidx = palloc_extended(mul_size(nvalid, sizeof(int64)), MCXT_ALLOC_HUGE);
 		for (int64 i = 0; i < data->n; i++)
 		{
+			CLV_REG_CHECK_ROW(i);
 			if (is_valid[i])
 				vidx[nv++] = i;
 			else
