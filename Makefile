@@ -29,7 +29,10 @@ PG_CPPFLAGS = -I$(srcdir)/src $(GSL_CFLAGS)
 # newer compiler's new warnings do not break users' builds.
 CLV_WARNINGS = -Wall -Wextra -Wno-unused-parameter
 PG_CFLAGS = -std=gnu99 $(CLV_WARNINGS) $(if $(filter 1,$(WERROR)),-Werror)
-SHLIB_LINK = $(GSL_LIBS)
+# XGBoost's C API (Debian libxgboost-dev: /usr/include/xgboost/c_api.h,
+# libxgboost.so) for the supervised models (src/regressor.c), and the
+# OpenMP runtime it runs on (src/regressor.c sets its default team size).
+SHLIB_LINK = $(GSL_LIBS) -lxgboost -lgomp
 
 # The tiers of src/ (flat, with family prefixes).  The math tier is plain C
 # (libm, GSL) that knows nothing of PostgreSQL: test/c/math_check.c links it
@@ -39,7 +42,8 @@ SHLIB_LINK = $(GSL_LIBS)
 CLV_MATH_SRCS = src/bgbb.c src/bgnbd.c src/btyd.c src/gamma_gamma.c src/interval.c \
 	src/offer.c src/pareto_nbd.c src/specfun.c
 CLV_MATH_HDRS = src/btyd.h src/interval.h src/offer.h src/optim.h src/simulate.h src/specfun.h
-CLV_CORE_SRCS = src/kmeans.c src/name_cache.c src/optim.c src/simulate.c src/summary.c
+CLV_CORE_SRCS = src/kmeans.c src/name_cache.c src/optim.c src/regressor.c src/simulate.c \
+	src/summary.c
 
 EXTRA_CLEAN = $(DATA_built) results regression.diffs regression.out tmp_check \
 	$(OBJS:.o=.d) .clv-cflags

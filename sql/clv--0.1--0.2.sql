@@ -876,3 +876,109 @@ $$;
 
 COMMENT ON FUNCTION clv_allocate_budget_segments(text, text, jsonb, float8, text, float8, float8, float8, jsonb) IS
 'clv_allocate_budget summed per value of segment_column: customers targeted, their cost, incremental value, net gain, ROI and share of the budget; segments without a targeted customer do not appear';
+
+-- ---------------------------------------------------------------------------
+-- The catalog holds regressors (kind regressor) and their boosters
+-- (artifact, stored only by a training function: clv_catalog_storing).
+-- ---------------------------------------------------------------------------
+ALTER TABLE clv_model_names DROP CONSTRAINT clv_model_names_kind_check,
+	ADD CONSTRAINT clv_model_names_kind_check CHECK (kind IN ('btyd', 'kmeans', 'regressor'));
+ALTER TABLE clv_models DROP CONSTRAINT clv_models_kind_check,
+	ADD CONSTRAINT clv_models_kind_check CHECK (kind IN ('btyd', 'kmeans', 'regressor'));
+ALTER TABLE clv_models ADD COLUMN artifact bytea;
+COMMENT ON COLUMN clv_model_names.kind IS 'kind of every version of the name: btyd, kmeans or regressor';
+COMMENT ON COLUMN clv_models.kind IS 'btyd (transaction and spend models), kmeans (segmentation) or regressor (XGBoost trees, clv_regressor_train)';
+COMMENT ON COLUMN clv_models.artifact IS 'binary model state of kinds that have one, NULL otherwise; regressor: the XGBoost booster in XGBoost''s UBJSON model format (loadable with xgboost.Booster().load_model(bytearray(artifact)))';
+
+-- Whether the C code of a training function is storing the row (see
+-- clv_models_stamp).
+CREATE FUNCTION clv_catalog_storing()
+RETURNS boolean
+AS 'MODULE_PATHNAME', 'clv_catalog_storing'
+LANGUAGE C STRICT VOLATILE PARALLEL SAFE;
+
+COMMENT ON FUNCTION clv_catalog_storing() IS
+'true only while a clv training function stores its row in clv_models (the trigger accepts an artifact only then); not settable from SQL';
+
+CREATE OR REPLACE FUNCTION clv_models_stamp()
+RETURNS trigger
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	n @extschema@.clv_model_names;
+	restoring boolean := NEW.version IS NOT NULL AND NOT pg_catalog.row_security_active(TG_RELID);
+BEGIN
+	FOR attempt IN 1 .. 2 LOOP
+		SELECT * INTO n FROM @extschema@.clv_model_names c WHERE c.name = NEW.name;
+		EXIT WHEN FOUND;
+		-- a new name: claim it (a concurrent claim of the same name wins or
+		-- loses on the primary key; the loser reads the winner's row)
+		INSERT INTO @extschema@.clv_model_names (name, kind, owner, last_version)
+		VALUES (NEW.name, NEW.kind, CASE WHEN restoring THEN NEW.trained_by ELSE current_user END, 0)
+		ON CONFLICT (name) DO NOTHING;
+	END LOOP;
+	IF n.name IS NULL THEN
+		RAISE EXCEPTION 'could not claim the clv model name "%"', NEW.name
+			USING ERRCODE = 'serialization_failure', HINT = 'Retry the transaction.';
+	END IF;
+	-- an artifact is parsed by a library when the model is used (an XGBoost
+	-- booster: damaged bytes can crash its loader), so only a training
+	-- function stores one; a restore (a role that bypasses row-level
+	-- security) is trusted
+	IF NEW.artifact IS NOT NULL AND NOT restoring AND NOT @extschema@.clv_catalog_storing() THEN
+		RAISE EXCEPTION 'the artifact of clv model "%" can only be stored by its training function', NEW.name
+			USING ERRCODE = 'insufficient_privilege',
+				  HINT = 'Train the model with clv_regressor_train().';
+	END IF;
+	-- a restore keeps its rows' owners: the kind check alone
+	PERFORM @extschema@.clv_model_check(n, CASE WHEN NOT restoring THEN 'train new versions' END,
+										NEW.kind);
+	IF restoring THEN
+		UPDATE @extschema@.clv_model_names c
+		SET last_version = GREATEST(c.last_version, NEW.version)
+		WHERE c.name = NEW.name;
+		RETURN NEW;
+	END IF;
+	-- the row lock of the name serialises trainings of one name until commit
+	UPDATE @extschema@.clv_model_names c
+	SET last_version = c.last_version + 1
+	WHERE c.name = NEW.name
+	RETURNING c.last_version INTO NEW.version;
+	IF NEW.version IS NULL THEN
+		RAISE EXCEPTION 'permission denied for clv model "%"', NEW.name
+			USING ERRCODE = 'insufficient_privilege',
+				  HINT = 'Training needs UPDATE (last_version) on clv_model_names.';
+	END IF;
+	NEW.trained_by := current_user;
+	NEW.trained_at := pg_catalog.clock_timestamp();
+	RETURN NEW;
+END
+$$;
+
+-- ---------------------------------------------------------------------------
+-- New in 0.2: sql/ext/82_regressor.sql (supervised models)
+-- ---------------------------------------------------------------------------
+-- ---------------------------------------------------------------------------
+-- Supervised models: gradient-boosted trees and random forests on XGBoost's
+-- C library (src/regressor.c, src/regressor_fmgr.c).  Models live in
+-- clv_models with kind = 'regressor': the booster in the artifact column
+-- (XGBoost's UBJSON model format), the feature names, the XGBoost parameters
+-- as used, metrics and feature importance in params.
+-- ---------------------------------------------------------------------------
+CREATE FUNCTION clv_regressor_train(name text, source text, target text,
+		features text[] DEFAULT NULL, options jsonb DEFAULT '{}')
+RETURNS clv_models
+AS 'MODULE_PATHNAME', 'clv_regressor_train'
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
+
+COMMENT ON FUNCTION clv_regressor_train(text, text, text, text[], jsonb) IS
+'XGBoost regression trees on source (a table, view or SELECT): target is the column to predict, features the numeric columns to predict it from (NULL: every numeric column but the target and id-like keys); NULL features are missing values, rows with a NULL target are skipped and counted; stores the next version of the model in clv_models (kind regressor) and returns that row. Options: objective (reg:squarederror | reg:tweedie | reg:pseudohubererror), mode (gradient_boosting | random_forest), n_rounds (100), n_trees (random_forest: 100), max_depth (6), eta (0.3), subsample, colsample_bytree, colsample_bynode, min_child_weight, lambda, alpha, tweedie_variance_power, huber_slope, tree_method (hist), seed (0), nthread (1), early_stopping_rounds with validation_fraction (0.2), cv_folds';
+
+CREATE FUNCTION clv_regressor_predict(name text, features float8[])
+RETURNS float8
+AS 'MODULE_PATHNAME', 'clv_regressor_predict'
+LANGUAGE C STRICT STABLE PARALLEL SAFE;
+
+COMMENT ON FUNCTION clv_regressor_predict(text, float8[]) IS
+'Prediction of the newest version of a regressor for one row of features, in the model''s feature order (params->''features''); NULL or NaN elements are missing values; the booster is loaded once per query';

@@ -30,6 +30,22 @@
 #include "name_cache.h"
 
 PG_FUNCTION_INFO_V1(clv_train);
+PG_FUNCTION_INFO_V1(clv_catalog_storing);
+
+/*
+ * True only while clv_catalog_store runs its INSERT: the catalog's trigger
+ * accepts a model artifact (bytes a library parses, such as an XGBoost
+ * booster, whose loader does not survive arbitrary input) only from a
+ * training function, never from a plain INSERT of a role's own making.
+ */
+static bool clv_catalog_storing_now = false;
+
+/* clv_catalog_storing(): what the stamping trigger asks (no SQL can set it). */
+Datum
+clv_catalog_storing(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_BOOL(clv_catalog_storing_now);
+}
 
 /*
  * The catalog table lives in the extension's schema, which is also the
@@ -120,14 +136,39 @@ Jsonb *
 clv_catalog_newest_params_covariance(FunctionCallInfo fcinfo, const char *name,
 									 const char *kind, Jsonb **covariance)
 {
+	return clv_catalog_newest_row(fcinfo, name, kind, covariance, NULL);
+}
+
+/* The hint of a 42809: how models of the kind found are used. */
+static int
+clv_catalog_kind_hint(const char *found_kind)
+{
+	if (found_kind && strcmp(found_kind, "kmeans") == 0)
+		return errhint("K-Means models assign clusters with clv_cluster().");
+	if (found_kind && strcmp(found_kind, "regressor") == 0)
+		return errhint("Regressors predict with clv_regressor_predict().");
+	return errhint("BTYD models predict with clv_predict() and its companions.");
+}
+
+/*
+ * The params of the newest version and, where asked for, its covariance
+ * and artifact columns (NULL when null), all from one row; copied into the
+ * caller's memory context.
+ */
+Jsonb *
+clv_catalog_newest_row(FunctionCallInfo fcinfo, const char *name, const char *kind,
+					   Jsonb **covariance, bytea **artifact)
+{
 	MemoryContext callercxt = CurrentMemoryContext;
 	Oid			types[1] = {TEXTOID};
 	Datum		values[1];
 	char	   *found_kind;
 	bool		isnull;
 	bool		cov_null = true;
+	bool		art_null = true;
 	Datum		params;
 	Datum		cov = (Datum) 0;
+	Datum		art = (Datum) 0;
 	Jsonb	   *result;
 	int			nestlevel;
 	int			ret;
@@ -136,7 +177,7 @@ clv_catalog_newest_params_covariance(FunctionCallInfo fcinfo, const char *name,
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	nestlevel = clv_catalog_pin();
-	ret = SPI_execute_with_args(psprintf("SELECT kind, params, covariance FROM %s WHERE name = $1"
+	ret = SPI_execute_with_args(psprintf("SELECT kind, params, covariance, artifact FROM %s WHERE name = $1"
 										 " ORDER BY version DESC LIMIT 1",
 										 clv_catalog_table(fcinfo)),
 								1, types, values, NULL, true, 1);
@@ -151,9 +192,7 @@ clv_catalog_newest_params_covariance(FunctionCallInfo fcinfo, const char *name,
 				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
 				 errmsg("clv model \"%s\" is a %s model, not a %s model",
 						name, found_kind ? found_kind : "NULL", kind),
-				 strcmp(kind, "btyd") == 0 ?
-				 errhint("K-Means models assign clusters with clv_cluster().") :
-				 errhint("BTYD models predict with clv_predict() and its companions.")));
+				 clv_catalog_kind_hint(found_kind)));
 
 	params = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2,
 						   &isnull);
@@ -162,6 +201,9 @@ clv_catalog_newest_params_covariance(FunctionCallInfo fcinfo, const char *name,
 	if (covariance)
 		cov = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 3,
 							&cov_null);
+	if (artifact)
+		art = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 4,
+							&art_null);
 	clv_catalog_unpin(nestlevel);
 	{
 		MemoryContext spicxt = MemoryContextSwitchTo(callercxt);
@@ -169,6 +211,8 @@ clv_catalog_newest_params_covariance(FunctionCallInfo fcinfo, const char *name,
 		result = DatumGetJsonbPCopy(params);
 		if (covariance)
 			*covariance = cov_null ? NULL : DatumGetJsonbPCopy(cov);
+		if (artifact)
+			*artifact = art_null ? NULL : DatumGetByteaPCopy(art);
 		MemoryContextSwitchTo(spicxt);
 	}
 	SPI_finish();
@@ -268,8 +312,17 @@ clv_catalog_store(FunctionCallInfo fcinfo, const char *name, const char *kind,
 	if (ret != SPI_OK_INSERT)
 		elog(ERROR, "SPI_execute_with_args failed: %s", SPI_result_code_string(ret));
 
-	ret = SPI_execute_with_args(sql.data, ncols + 2, argtypes, args, argnulls,
-								false, 0);
+	clv_catalog_storing_now = true;
+	PG_TRY();
+	{
+		ret = SPI_execute_with_args(sql.data, ncols + 2, argtypes, args, argnulls,
+									false, 0);
+	}
+	PG_FINALLY();
+	{
+		clv_catalog_storing_now = false;
+	}
+	PG_END_TRY();
 	if (ret != SPI_OK_INSERT_RETURNING || SPI_processed != 1)
 		elog(ERROR, "SPI_execute_with_args failed: %s", SPI_result_code_string(ret));
 	clv_catalog_unpin(nestlevel);

@@ -78,4 +78,12 @@ extern Jsonb *clv_catalog_newest_params_covariance(FunctionCallInfo fcinfo,
 												   const char *kind,
 												   Jsonb **covariance);
 
+/*
+ * The same with the covariance and artifact columns of the row (each out
+ * argument may be NULL; NULL is returned in it when the column is null).
+ */
+extern Jsonb *clv_catalog_newest_row(FunctionCallInfo fcinfo, const char *name,
+									 const char *kind, Jsonb **covariance,
+									 bytea **artifact);
+
 #endif							/* CLV_CATALOG_H */

@@ -20,6 +20,7 @@
 
 #include "clv.h"
 #include "kmeans.h"
+#include "regressor.h"
 #include "specfun.h"
 
 PG_MODULE_MAGIC;
@@ -43,6 +44,8 @@ _PG_init(void)
 	gsl_set_error_handler_off();
 	clv_interrupt_hook = clv_check_for_interrupts;
 	clv_kmeans_init();
+	/* a GUC only: XGBoost is first touched by a training or a prediction */
+	clv_regressor_init();
 	/* after every clv.* setting: a misspelt one is an error, not a placeholder */
 	MarkGUCPrefixReserved("clv");
 }

@@ -16,10 +16,11 @@ PG_SYS_BIN=/usr/lib/postgresql/$PG_MAJOR/bin
 # on PATH (as inside the test suite).
 export PG_CONFIG=${PG_CONFIG:-$PG_SYS_BIN/pg_config}
 
-# Packages per purpose.  Build and run first; the test oracles (scipy,
-# scikit-learn) and the report (gnuplot) only where needed.
-CLV_PKGS_BUILD="make gcc libc6-dev postgresql-$PG_MAJOR postgresql-server-dev-$PG_MAJOR libgsl-dev"
-CLV_PKGS_TEST="libipc-run-perl perl valgrind postgresql-$PG_MAJOR-cron odbc-postgresql unixodbc python3-pyodbc python3 python3-numpy python3-scipy python3-sklearn python3-psycopg2 python3-pandas gnuplot-nox"
+# Packages per purpose.  Build and run first (GSL, XGBoost's C library); the
+# test oracles (scipy, scikit-learn, python3-xgboost: the same library) and
+# the report (gnuplot) only where needed.
+CLV_PKGS_BUILD="make gcc libc6-dev postgresql-$PG_MAJOR postgresql-server-dev-$PG_MAJOR libgsl-dev libxgboost-dev"
+CLV_PKGS_TEST="libipc-run-perl perl valgrind postgresql-$PG_MAJOR-cron odbc-postgresql unixodbc python3-pyodbc python3 python3-numpy python3-scipy python3-sklearn python3-psycopg2 python3-pandas python3-xgboost gnuplot-nox"
 
 clv_log() { printf '==> %s\n' "$*" >&2; }
 

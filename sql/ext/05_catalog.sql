@@ -21,11 +21,14 @@
 -- - trained_by, trained_at and version are set by the trigger: they cannot
 --   be forged by an INSERT.  Only a role that bypasses row-level security
 --   (a superuser or the extension's owner, as pg_restore runs) may store a
---   row with its own version, trained_by and trained_at.
+--   row with its own version, trained_by and trained_at;
+-- - the artifact (bytes a library parses when the model is used, e.g. an
+--   XGBoost booster) is stored only by a training function's own INSERT
+--   (clv_catalog_storing) or by such a restoring role.
 -- ---------------------------------------------------------------------------
 CREATE TABLE clv_model_names (
 	name text PRIMARY KEY CHECK (name <> ''),
-	kind text NOT NULL CHECK (kind IN ('btyd', 'kmeans')),
+	kind text NOT NULL CHECK (kind IN ('btyd', 'kmeans', 'regressor')),
 	owner name NOT NULL DEFAULT current_user,
 	readers name[] NOT NULL DEFAULT '{}',
 	last_version integer NOT NULL DEFAULT 0 CHECK (last_version >= 0),
@@ -39,7 +42,7 @@ COMMENT ON TABLE clv_model_names IS
 CREATE TABLE clv_models (
 	name text NOT NULL CHECK (name <> ''),
 	version integer NOT NULL CHECK (version > 0),
-	kind text NOT NULL CHECK (kind IN ('btyd', 'kmeans')),
+	kind text NOT NULL CHECK (kind IN ('btyd', 'kmeans', 'regressor')),
 	transaction_model text,
 	spend_model text,
 	params jsonb NOT NULL DEFAULT '{}',
@@ -55,6 +58,7 @@ CREATE TABLE clv_models (
 	diagnostics jsonb,
 	trained_at timestamptz NOT NULL DEFAULT now(),
 	trained_by name NOT NULL DEFAULT current_user,
+	artifact bytea,
 	PRIMARY KEY (name, version),
 	FOREIGN KEY (name, kind) REFERENCES clv_model_names (name, kind)
 );
@@ -156,6 +160,16 @@ $$;
 COMMENT ON FUNCTION clv_model_check(clv_model_names, text, text) IS
 'raises 42809 unless the name holds models of kind (when given) and 42501 unless the current role is a member of the owner (when action is given); nothing for a NULL row';
 
+-- Whether the C code of a training function is storing the row (see
+-- clv_models_stamp).
+CREATE FUNCTION clv_catalog_storing()
+RETURNS boolean
+AS 'MODULE_PATHNAME', 'clv_catalog_storing'
+LANGUAGE C STRICT VOLATILE PARALLEL SAFE;
+
+COMMENT ON FUNCTION clv_catalog_storing() IS
+'true only while a clv training function stores its row in clv_models (the trigger accepts an artifact only then); not settable from SQL';
+
 -- Numbers, owns and stamps every new version (see the header).  Runs as
 -- the inserting role, so row-level security applies to what it does.
 CREATE FUNCTION clv_models_stamp()
@@ -179,6 +193,15 @@ BEGIN
 	IF n.name IS NULL THEN
 		RAISE EXCEPTION 'could not claim the clv model name "%"', NEW.name
 			USING ERRCODE = 'serialization_failure', HINT = 'Retry the transaction.';
+	END IF;
+	-- an artifact is parsed by a library when the model is used (an XGBoost
+	-- booster: damaged bytes can crash its loader), so only a training
+	-- function stores one; a restore (a role that bypasses row-level
+	-- security) is trusted
+	IF NEW.artifact IS NOT NULL AND NOT restoring AND NOT @extschema@.clv_catalog_storing() THEN
+		RAISE EXCEPTION 'the artifact of clv model "%" can only be stored by its training function', NEW.name
+			USING ERRCODE = 'insufficient_privilege',
+				  HINT = 'Train the model with clv_regressor_train().';
 	END IF;
 	-- a restore keeps its rows' owners: the kind check alone
 	PERFORM @extschema@.clv_model_check(n, CASE WHEN NOT restoring THEN 'train new versions' END,

@@ -4,7 +4,7 @@
 -- read pg_description (test/sql/00_install.sql checks that none is missing).
 -- ---------------------------------------------------------------------------
 COMMENT ON COLUMN clv_model_names.name IS 'model name (unique; cannot start with { or [)';
-COMMENT ON COLUMN clv_model_names.kind IS 'kind of every version of the name: btyd or kmeans';
+COMMENT ON COLUMN clv_model_names.kind IS 'kind of every version of the name: btyd, kmeans or regressor';
 COMMENT ON COLUMN clv_model_names.owner IS 'role that owns the name (the first trainer); its members train, drop and grant it';
 COMMENT ON COLUMN clv_model_names.readers IS 'roles the owner granted read access to (clv_grant_model); public for everybody';
 COMMENT ON COLUMN clv_model_names.last_version IS 'last version number handed out for the name (never reused)';
@@ -12,7 +12,7 @@ COMMENT ON COLUMN clv_model_names.created_at IS 'when the name was first trained
 
 COMMENT ON COLUMN clv_models.name IS 'model name (see clv_model_names)';
 COMMENT ON COLUMN clv_models.version IS 'version of the name, 1, 2, ... in commit order; the newest serves predictions';
-COMMENT ON COLUMN clv_models.kind IS 'btyd (transaction and spend models) or kmeans (segmentation)';
+COMMENT ON COLUMN clv_models.kind IS 'btyd (transaction and spend models), kmeans (segmentation) or regressor (XGBoost trees, clv_regressor_train)';
 COMMENT ON COLUMN clv_models.transaction_model IS 'bgnbd, pareto_nbd, mbgnbd or bgbb; NULL when not fitted';
 COMMENT ON COLUMN clv_models.spend_model IS 'gamma_gamma; NULL when not fitted';
 COMMENT ON COLUMN clv_models.params IS 'the self-describing parameters, the object the params jsonb functions take';
@@ -28,6 +28,7 @@ COMMENT ON COLUMN clv_models.options IS 'the options as used, defaults filled in
 COMMENT ON COLUMN clv_models.diagnostics IS 'per fit: model, converged, iterations, message; row counts; flags such as q_le_1';
 COMMENT ON COLUMN clv_models.trained_at IS 'when the version was stored (after the name''s lock: follows the version order)';
 COMMENT ON COLUMN clv_models.trained_by IS 'role that trained the version (set by the catalog, cannot be forged)';
+COMMENT ON COLUMN clv_models.artifact IS 'binary model state of kinds that have one, NULL otherwise; regressor: the XGBoost booster in XGBoost''s UBJSON model format (loadable with xgboost.Booster().load_model(bytearray(artifact)))';
 
 COMMENT ON COLUMN clv_summary.frequency IS 'repeat purchases: distinct purchase days - 1';
 COMMENT ON COLUMN clv_summary.recency IS 'time from the first to the last purchase day, in the time unit (BTYD t.x)';

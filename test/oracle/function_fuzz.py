@@ -224,7 +224,8 @@ BIG = "__clv_fuzz_big__"
 J_EXTREME = [0, -1, 1e308, -1e308, 1e-308, 5e-324, 1e-320, BIG, "x", None, True, [], {}, [1, 2],
              2 ** 63, 1e20, "NaN", "Infinity", 0.5, 1, 2147483648, "bgnbd", "kmeans", {"method": "none"}]
 OPTION_KEYS = ["time_unit", "penalizer", "max_iterations", "tolerance", "n_init", "max_iter", "tol",
-               "seed", "scaling", "verbose", "sample_size", "no_such_option"]
+               "seed", "scaling", "verbose", "sample_size", "no_such_option", "n_rounds", "max_depth",
+               "objective", "mode", "n_trees", "cv_folds", "early_stopping_rounds"]
 
 
 def json_text(obj):
@@ -965,6 +966,8 @@ TRAIN = [
     "SELECT clv_kmeans_train('fz_km', 'fz_customers', ARRAY['frequency', 'days_since_last', 'total_amount'], 3)",
     "SELECT clv_kmeans_train('fz_km2', 'SELECT * FROM fz_customers WHERE monetary_value IS NOT NULL',"
     " ARRAY['recency', 'monetary_value'], 2, '{\"scaling\": \"log_zscore\", \"n_init\": 2}')",
+    "SELECT clv_regressor_train('fz_xgb', 'fz_customers', 'total_amount', ARRAY['frequency', 'recency', 't'],"
+    " '{\"n_rounds\": 10}')",
 ]
 
 

@@ -1,5 +1,5 @@
 # The fits (and the simulation, whose generator state lives in palloc'd
-# memory) under valgrind: every model fitted on the published data sets in a
+# memory, and a regressor's training and predictions) under valgrind: every model fitted on the published data sets in a
 # single-user backend (one process, so no --trace-children) must report no
 # error in a stack frame of clv's own sources.  It catches what pg_regress
 # cannot see: the Nelder-Mead fallback of src/optim.c once tested GSL's fval
@@ -47,7 +47,9 @@ my @sql = (
 	q{SELECT clv_fit('SELECT 0::float8 AS frequency, 0::float8 AS recency, t FROM fit_cdnow', 'bgnbd', NULL) IS NOT NULL;},
 	q{SELECT count(*) FROM (SELECT * FROM clv_simulate('{"r":0.25,"alpha":4,"a":0.8,"b":2.5,"p":6,"q":4,"gamma":15}', 2147483647, 52, 1) LIMIT 5) s;},
 	q{SELECT count(*) FROM clv_simulate('{"alpha":1.2,"beta":0.75,"gamma":0.66,"delta":2.78}', 200, 52);},
-	q{SELECT count(*) FROM clv_simulate_transactions('{"r":0.5,"alpha":4,"s":0.6,"beta":11}', 200, '2020-01-01', 30, 52);});
+	q{SELECT count(*) FROM clv_simulate_transactions('{"r":0.5,"alpha":4,"s":0.6,"beta":11}', 200, '2020-01-01', 30, 52);},
+	q{SELECT iterations FROM clv_regressor_train('xgb', 'fit_cdnow', 'monetary_value', NULL, '{"n_rounds": 10, "cv_folds": 2, "subsample": 0.8}');},
+	q{SELECT count(clv_regressor_predict('xgb', ARRAY[frequency, recency, t])) FROM fit_cdnow;});
 my $in = join("\n", @sql) . "\n";
 my $log = $PostgreSQL::Test::Utils::tmp_check . '/valgrind_fit.log';
 my ($out, $err);
@@ -58,6 +60,7 @@ my $ok = IPC::Run::run(
 	IPC::Run::timeout(600));
 ok($ok, 'the single-user backend ran the fits under valgrind') or diag($err);
 like($out, qr/bgnbd_a = "0\.7929"/, 'the BG/NBD fit gives the published a = 0.7929');
+like($out, qr/iterations = "10"/, 'the regressor trained its 10 rounds');
 unlike($out . $err, qr/ERROR:/, 'no statement failed') or diag($out . $err);
 
 # An error is a block of "==pid== " lines up to a bare "==pid==" line; it is

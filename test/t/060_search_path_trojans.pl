@@ -437,6 +437,7 @@ my $M = join(', ', map { "m.$_" } qw(name version kind transaction_model spend_m
 	  log_likelihood n_customers converged iterations time_unit source options diagnostics trained_by));
 my $CUST = 'FROM public.customers c ORDER BY c.customer_id LIMIT 25';
 my $FEAT = q{ARRAY['frequency', 'recency', 'total_amount']::pg_catalog.text[]};
+my $RFEAT = q{ARRAY['frequency', 'recency', 'monetary_value']::pg_catalog.text[]};
 my $CALQ = "'SELECT c.frequency, c.recency, c.t, c.frequency_holdout, c.duration_holdout FROM public.cal c'$T";
 my $CE = "'1997-09-30'$TZ";
 my $OE = "'1998-06-30'$TZ";
@@ -528,6 +529,15 @@ my @calls = (
 	  "SELECT * FROM public.clv_kmeans_profile_with_path('seg'$T, 'cal'$T, 'total_amount'$T, $CP)" ],
 	[ [ 'clv_kmeans_label(float8,float8,float8)' ],
 	  "SELECT public.clv_kmeans_label(0.5$F, 1.5$F, 0$F), public.clv_kmeans_label('-1'$F, NULL$F, 1$F), public.clv_kmeans_label(NULL$F, 0.7$F, NULL$F)" ],
+	# supervised models (XGBoost)
+	[ [ 'clv_regressor_train(text,text,text,text[],jsonb)' ],
+	  "SELECT $M FROM public.clv_regressor_train('xgb'$T, 'cal'$T, 'total_amount'$T, $RFEAT, '{\"n_rounds\": 20, \"cv_folds\": 3}'$J) m" ],
+	[ [], "SELECT $M FROM public.clv_regressor_train('xgb_q'$T, 'SELECT c.customer_id, c.frequency, c.recency, c.monetary_value, c.total_amount FROM public.cal c'$T, 'total_amount'$T, NULL::pg_catalog.text[], '{\"mode\": \"random_forest\", \"n_trees\": 10}'$J) m" ],
+	[ [], "SELECT $M FROM public.clv_regressor_train('xgb_es'$T, 'cal'$T, 'total_amount'$T, $RFEAT, '{\"early_stopping_rounds\": 2, \"n_rounds\": 50}'$J) m" ],
+	[ [ 'clv_catalog_storing()' ], "SELECT public.clv_catalog_storing()" ],
+	[ [ 'clv_regressor_predict(text,float8[])' ],
+	  "SELECT c.customer_id, public.clv_regressor_predict('xgb'$T, ARRAY[c.frequency$F, c.recency, c.monetary_value]), "
+	  . "public.clv_regressor_predict('xgb_q'$T, ARRAY[c.frequency$F, c.recency, c.monetary_value]) FROM public.cal c ORDER BY c.customer_id LIMIT 25" ],
 	# simulation
 	[ [ 'clv_simulate(jsonb,int4,float8,int4)', 'clv_simulate_rows(jsonb,int4,float8,int4)' ], "SELECT * FROM public.clv_simulate($P, 5$I, 52$F, 7$I)" ],
 	[ [ 'clv_simulate_transactions(jsonb,int4,timestamptz,float8,float8,text,int4)',
