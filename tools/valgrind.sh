@@ -30,10 +30,16 @@ clv_as_pg "$CLV_PGBIN/initdb" -D "$CLV_TMP/data" -U postgres -A trust -E UTF8 --
 
 # The server in the foreground of a background job (pg_ctl cannot put valgrind
 # in front of postgres); stopped with pg_ctl, which reads postmaster.pid.
+# The server runs as postgres in the run's own directory, with its own copy
+# of the suppressions: the checkout may be unreadable to that user (a
+# mode-700 clone, as CI's mktemp -d makes).
+cp "$CLV_ROOT/test/valgrind/postgresql.supp" "$vg_dir/postgresql.supp"
+clv_is_root && chown postgres: "$vg_dir/postgresql.supp"
+cd "$CLV_TMP"
 clv_log "starting postgres under valgrind (slow: every backend is instrumented)"
 clv_as_pg valgrind --quiet --trace-children=yes --leak-check=no --error-limit=no \
 	--num-callers=40 --fullpath-after= \
-	--suppressions="$CLV_ROOT/test/valgrind/postgresql.supp" \
+	--suppressions="$vg_dir/postgresql.supp" \
 	--log-file="$vg_dir/%p.log" \
 	"$CLV_PGBIN/postgres" -D "$CLV_TMP/data" -k "$CLV_TMP" -p "$PGPORT" \
 	-c listen_addresses= -c fsync=off -c synchronous_commit=off -c full_page_writes=off \
@@ -48,6 +54,7 @@ done
 "$CLV_PGBIN/pg_isready" -q -h "$PGHOST" -p "$PGPORT" || { clv_log "server did not start"; cat "$CLV_TMP/server.log"; exit 1; }
 
 clv_log "pg_regress under valgrind: $tests"
+cd "$CLV_ROOT"
 set +e
 make -s installcheck REGRESS="$tests" PGHOST="$PGHOST" PGPORT="$PGPORT" PGUSER="$PGUSER" \
 	EXTRA_REGRESS_OPTS="--outputdir=$CLV_TMP/regress" 2>&1 | tee "$CLV_TMP/regress.log"
