@@ -32,6 +32,7 @@
 #include "utils/numeric.h"
 
 #include "catalog.h"
+#include "columns.h"
 #include "clv_json.h"
 #include "kmeans.h"
 #include "name_cache.h"
@@ -149,48 +150,6 @@ kmeans_parse_options(Jsonb *jb, bool scan, KMeansOptions *o)
 		clv_parse_options(jb, kmeans_train_options, lengthof(kmeans_train_options), o);
 }
 
-/* Feature names from a text[]: non-empty, no NULLs, no duplicates. */
-static char **
-kmeans_feature_names(ArrayType *arr, int *d)
-{
-	Datum	   *elems;
-	bool	   *nulls;
-	int			n;
-	char	  **names;
-
-	if (ARR_NDIM(arr) > 1)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("features must be a one-dimensional array of column names")));
-	deconstruct_array(arr, TEXTOID, -1, false, TYPALIGN_INT, &elems, &nulls, &n);
-	if (n < 1)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("features must name at least one column")));
-	if (n > KMEANS_MAX_FEATURES)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("%d features are too many (at most %d)", n, KMEANS_MAX_FEATURES)));
-	names = palloc(sizeof(char *) * n);
-	for (int i = 0; i < n; i++)
-	{
-		if (nulls[i])
-			ereport(ERROR,
-					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-					 errmsg("feature name %d is NULL", i + 1)));
-		names[i] = TextDatumGetCString(elems[i]);
-		for (int j = 0; j < i; j++)
-		{
-			if (strcmp(names[i], names[j]) == 0)
-				ereport(ERROR,
-						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-						 errmsg("feature \"%s\" is listed twice", names[i])));
-		}
-	}
-	*d = n;
-	return names;
-}
-
 /*
  * The SELECT that reads the features.  The source is a table or view name
  * or one read-only query (source.c checks it before anything runs); for a
@@ -228,35 +187,12 @@ kmeans_source_sql(const char *source, char **features, int d)
 static void
 check_feature_type(TupleDesc desc, int j, const char *name)
 {
-	Oid			typ = getBaseType(TupleDescAttr(desc, j)->atttypid);
-
-	if (typ != INT2OID && typ != INT4OID && typ != INT8OID &&
-		typ != FLOAT4OID && typ != FLOAT8OID && typ != NUMERICOID)
+	if (!clv_numeric_type(TupleDescAttr(desc, j)->atttypid))
 		ereport(ERROR,
 				(errcode(ERRCODE_DATATYPE_MISMATCH),
 				 errmsg("feature \"%s\" has type %s, not a number", name,
 						format_type_be(TupleDescAttr(desc, j)->atttypid)),
 				 errhint("Features must be smallint, integer, bigint, real, double precision or numeric; cast other columns in a SELECT source.")));
-}
-
-static double
-datum_double(Datum v, Oid typ)
-{
-	switch (typ)
-	{
-		case INT2OID:
-			return (double) DatumGetInt16(v);
-		case INT4OID:
-			return (double) DatumGetInt32(v);
-		case INT8OID:
-			return (double) DatumGetInt64(v);
-		case FLOAT4OID:
-			return (double) DatumGetFloat4(v);
-		case FLOAT8OID:
-			return DatumGetFloat8(v);
-		default:
-			return DatumGetFloat8(DirectFunctionCall1(numeric_float8, v));
-	}
 }
 
 /* Features read into memory, with what was skipped. */
@@ -343,7 +279,7 @@ kmeans_receive_slot(TupleTableSlot *slot, DestReceiver *self)
 	row = data->x + data->n * d;
 	for (int j = 0; j < d; j++)
 	{
-		row[j] = datum_double(slot->tts_values[j], r->types[j]);
+		row[j] = clv_numeric_datum(slot->tts_values[j], r->types[j]);
 		if (!isfinite(row[j]))
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -373,9 +309,7 @@ static void
 kmeans_read(const char *source, KMeansData *data)
 {
 	KMeansReceiver r;
-	SPIExecuteOptions opts;
 	char	   *sql = kmeans_source_sql(source, data->features, data->d);
-	int			rc;
 
 	memset(&r, 0, sizeof(r));
 	r.pub.receiveSlot = kmeans_receive_slot;
@@ -393,15 +327,7 @@ kmeans_read(const char *source, KMeansData *data)
 	data->x = MemoryContextAllocHuge(CurrentMemoryContext,
 									 mul_size(r.cap, sizeof(double) * data->d));
 
-	memset(&opts, 0, sizeof(opts));
-	opts.read_only = true;
-	opts.dest = &r.pub;
-	/* with a DestNone receiver a SELECT reports SPI_OK_UTILITY */
-	rc = SPI_execute_extended(sql, &opts);
-	if (rc != SPI_OK_SELECT && rc != SPI_OK_UTILITY)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("source \"%s\" is not a query returning rows", source)));
+	clv_execute_into(sql, source, &r.pub);
 
 	if (data->skipped_null > 0)
 		ereport(NOTICE,
@@ -669,7 +595,7 @@ clv_kmeans_train(PG_FUNCTION_ARGS)
 	Datum		result;
 
 	clv_catalog_check_trainable(fcinfo, name, "kmeans");
-	data.features = kmeans_feature_names(PG_GETARG_ARRAYTYPE_P(2), &data.d);
+	data.features = clv_feature_names(PG_GETARG_ARRAYTYPE_P(2), KMEANS_MAX_FEATURES, &data.d);
 	kmeans_parse_options(PG_GETARG_JSONB_P(4), false, &o);
 	kmeans_check_k_range(k);
 
@@ -711,7 +637,7 @@ clv_kmeans_scan(PG_FUNCTION_ARGS)
 	int64		m;
 	int		   *slabels;
 
-	data.features = kmeans_feature_names(PG_GETARG_ARRAYTYPE_P(1), &data.d);
+	data.features = clv_feature_names(PG_GETARG_ARRAYTYPE_P(1), KMEANS_MAX_FEATURES, &data.d);
 	kmeans_parse_options(opts, true, &o);
 	kmeans_check_k_range(k_min);
 	if (k_max < k_min)
