@@ -48,22 +48,9 @@ max_worker_processes = 16
 $node->start;
 $node->safe_psql('postgres', 'CREATE DATABASE readme');
 
-# The tables the examples name: orders (raw CDNOW orders), cdnow_elog (BTYD's
-# event log as is), cdnow_customers (BTYD's calibration summary), rf_matrix
-# (the donations recency/frequency matrix) and apparel_orders (CLVTools'
-# apparel orders).
-$node->safe_psql('readme', qq{
-CREATE TABLE cdnow_elog (masterid int, sampleid int, date int, cds int, sales float8);
-\\copy cdnow_elog FROM '$root/data/BTYD_cdnowElog.csv' WITH (FORMAT csv, HEADER true)
-CREATE TABLE orders AS
-SELECT sampleid AS customer_id, to_date(date::text, 'YYYYMMDD')::timestamptz AS purchased_at,
-	   sales AS amount
-FROM cdnow_elog;
-CREATE TABLE rf_matrix (x int, t_x int, n_cal int, custs int, x_star int);
-\\copy rf_matrix FROM '$root/data/BTYD_donationsSummary_rf_matrix.csv' WITH (FORMAT csv, HEADER true)
-CREATE TABLE apparel_orders (customer_id int, purchased_at date, amount float8);
-\\copy apparel_orders FROM '$root/data/CLVTools_apparelTrans.csv' WITH (FORMAT csv, HEADER true)
-} . clv_cdnow_customers_sql() . q{
+# The tables the examples name (test/t/lib/readme_tables.sql) and
+# cdnow_customers (BTYD's calibration summary).
+$node->safe_psql('readme', clv_readme_tables_sql() . clv_cdnow_customers_sql() . q{
 ALTER TABLE customers RENAME TO cdnow_customers;
 });
 
