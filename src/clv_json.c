@@ -35,20 +35,12 @@ clv_json_key(StringInfo buf, const char *key)
 	appendStringInfoChar(buf, ':');
 }
 
-/* Non-finite numbers have no JSON spelling: they are written as null. */
+/* A number under key (non-finite: null, see clv_json_number). */
 void
 clv_json_num(StringInfo buf, const char *key, double v)
 {
-	char		num[DOUBLE_SHORTEST_DECIMAL_LEN];
-
 	clv_json_key(buf, key);
-	if (!isfinite(v))
-		appendStringInfoString(buf, "null");
-	else
-	{
-		double_to_shortest_decimal_buf(v, num);
-		appendStringInfoString(buf, num);
-	}
+	clv_json_number(buf, v);
 }
 
 /* A NULL string is JSON null (e.g. no spend model). */
@@ -85,13 +77,20 @@ clv_json_finish(StringInfo buf)
 	return DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum(buf->data)));
 }
 
-/* A bare number; callers only write finite ones (fitted values). */
+/*
+ * A bare number, shortest round-trip.  Non-finite numbers have no JSON
+ * spelling: they are written as null.
+ */
 void
 clv_json_number(StringInfo buf, double v)
 {
 	char		num[DOUBLE_SHORTEST_DECIMAL_LEN];
 
-	Assert(isfinite(v));
+	if (!isfinite(v))
+	{
+		appendStringInfoString(buf, "null");
+		return;
+	}
 	double_to_shortest_decimal_buf(v, num);
 	appendStringInfoString(buf, num);
 }

@@ -22,8 +22,8 @@
 #include "interval.h"
 #include "specfun.h"
 
-static uint64_t
-splitmix64(uint64_t *x)
+uint64_t
+clv_splitmix64(uint64_t *x)
 {
 	uint64_t	z = (*x += UINT64_C(0x9e3779b97f4a7c15));
 
@@ -42,7 +42,7 @@ clv_interval_rng_seed(ClvIntervalRng *rng, uint64_t seed)
 	uint64_t	x = seed;
 
 	for (int i = 0; i < 4; i++)
-		rng->s[i] = splitmix64(&x);
+		rng->s[i] = clv_splitmix64(&x);
 }
 
 static inline uint64_t

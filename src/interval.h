@@ -30,6 +30,13 @@ typedef struct ClvIntervalRng
 extern void clv_interval_rng_seed(ClvIntervalRng *rng, uint64_t seed);
 
 /*
+ * splitmix64: advances *state and returns its next output.  It seeds the
+ * draws' generator, and it is the regressor's documented shuffle (an
+ * oracle rebuilds both), so there is one copy.
+ */
+extern uint64_t clv_splitmix64(uint64_t *state);
+
+/*
  * In place: the lower Cholesky factor of the np x np row-major matrix a.
  * False unless a is symmetric positive definite (and finite).
  */

@@ -28,32 +28,6 @@
 
 #include "offer.h"
 
-/*
- * The ranges: a cost cannot be negative, a response rate is a share, a
- * lift of -1 or less would make a rate or a spend zero or negative, and
- * retention_lift = 1 (no dropout at all) is excluded so that the factor c
- * stays positive; lifts above CLV_OFFER_MAX_LIFT (a 100000% lift) are
- * refused as typos rather than carried into overflowing predictions.
- */
-const char *
-clv_offer_out_of_range(const ClvOffer *o)
-{
-	if (!(o->cost >= 0) || !isfinite(o->cost))
-		return "cost";
-	if (!(o->response_rate >= 0 && o->response_rate <= 1))
-		return "response_rate";
-	if (!(o->purchase_lift > -1 && o->purchase_lift <= CLV_OFFER_MAX_LIFT))
-		return "purchase_lift";
-	if (!(o->retention_lift >= 0 && o->retention_lift < 1))
-		return "retention_lift";
-	if (!(o->spend_lift > -1 && o->spend_lift <= CLV_OFFER_MAX_LIFT))
-		return "spend_lift";
-	if (!isnan(o->value_per_purchase) &&
-		!(o->value_per_purchase > 0 && isfinite(o->value_per_purchase)))
-		return "value_per_purchase";
-	return NULL;
-}
-
 bool
 clv_offer_evaluate(ClvModelKind kind, const double *params,
 				   double x, double tx, double T, double horizon,

@@ -42,7 +42,7 @@ typedef struct ClvOffer
 									 * NaN when not given */
 } ClvOffer;
 
-/* The limits of clv_offer_out_of_range, for messages */
+/* The largest purchase or spend lift an offer may state (offer_fmgr.c) */
 #define CLV_OFFER_MAX_LIFT 1000.0
 
 typedef struct ClvOfferResult
@@ -56,12 +56,6 @@ typedef struct ClvOfferResult
 	double		net_gain;		/* incremental_value - cost */
 	double		roi;			/* net_gain / cost; NaN when cost = 0 */
 } ClvOfferResult;
-
-/*
- * The first field of the offer that is out of its range (as named in the
- * offer jsonb), or NULL when all are in range.
- */
-extern const char *clv_offer_out_of_range(const ClvOffer *offer);
 
 /*
  * Evaluates the offer for one customer of a transaction model (kind,

@@ -34,7 +34,12 @@ PG_FUNCTION_INFO_V1(clv_offer_predict_params);
 
 /*
  * The offer's keys for the table-driven parser: cost and response_rate
- * are required (NaN until given), the lifts default to 0.
+ * are required (NaN until given), the lifts default to 0.  The ranges: a
+ * cost cannot be negative, a response rate is a share, a lift of -1 or
+ * less would make a rate or a spend zero or negative, and retention_lift
+ * = 1 (no dropout at all) is excluded so that the factor c stays
+ * positive; lifts above CLV_OFFER_MAX_LIFT (a 100000% lift) are refused as
+ * typos rather than carried into overflowing predictions.
  */
 static const ClvOption offer_keys[] = {
 	{.key = "cost", .type = CLV_OPTION_NUMBER, .min = 0, .max = INFINITY,

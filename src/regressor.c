@@ -24,6 +24,7 @@
 #include "utils/json.h"
 #include "utils/memutils.h"
 
+#include "interval.h"
 #include "regressor.h"
 
 /*
@@ -193,17 +194,6 @@ clv_reg_sort_rows(ClvRegData *data)
 	data->y = y;
 }
 
-/* splitmix64: the i-th output (i from 0) of the generator seeded with seed. */
-static uint64
-splitmix64_next(uint64 *state)
-{
-	uint64		z = (*state += UINT64CONST(0x9E3779B97F4A7C15));
-
-	z = (z ^ (z >> 30)) * UINT64CONST(0xBF58476D1CE4E5B9);
-	z = (z ^ (z >> 27)) * UINT64CONST(0x94D049BB133111EB);
-	return z ^ (z >> 31);
-}
-
 typedef struct ShuffleKey
 {
 	uint64		key;
@@ -233,12 +223,12 @@ clv_reg_shuffle(int64 n, uint64 seed)
 {
 	ShuffleKey *keys = palloc_extended(mul_size(n, sizeof(ShuffleKey)), MCXT_ALLOC_HUGE);
 	int64	   *perm = palloc_extended(mul_size(n, sizeof(int64)), MCXT_ALLOC_HUGE);
-	uint64		state = seed;
+	uint64_t	state = seed;
 
 	for (int64 i = 0; i < n; i++)
 	{
 		CLV_REG_CHECK_ROW(i);
-		keys[i].key = splitmix64_next(&state);
+		keys[i].key = clv_splitmix64(&state);
 		keys[i].row = i;
 	}
 	qsort(keys, (size_t) n, sizeof(ShuffleKey), shuffle_cmp);

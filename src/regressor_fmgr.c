@@ -19,7 +19,6 @@
 
 #include "access/htup_details.h"
 #include "catalog/pg_type.h"
-#include "common/shortest_dec.h"
 #include "executor/spi.h"
 #include "fmgr.h"
 #include "funcapi.h"
@@ -35,6 +34,7 @@
 #include "utils/numeric.h"
 
 #include "catalog.h"
+#include "clv_json.h"
 #include "columns.h"
 #include "name_cache.h"
 #include "options.h"
@@ -193,21 +193,6 @@ reg_parse_options(Jsonb *jb, ClvRegOptions *o)
 #undef GIVEN
 }
 
-/* JSON output: shortest round-trip doubles, null for NaN. */
-static void
-json_number(StringInfo buf, double v)
-{
-	char		tmp[DOUBLE_SHORTEST_DECIMAL_LEN];
-
-	if (!isfinite(v))
-	{
-		appendStringInfoString(buf, "null");
-		return;
-	}
-	double_to_shortest_decimal_buf(v, tmp);
-	appendStringInfoString(buf, tmp);
-}
-
 /* The options as used, defaults filled in. */
 static char *
 reg_options_json(const ClvRegOptions *o)
@@ -219,35 +204,35 @@ reg_options_json(const ClvRegOptions *o)
 					 "\"n_rounds\": %d, \"n_trees\": %d, \"max_depth\": %d, \"eta\": ",
 					 o->objective, reg_modes[o->mode], o->tree_method, o->n_rounds,
 					 o->n_trees, o->max_depth);
-	json_number(&buf, o->eta);
+	clv_json_number(&buf, o->eta);
 	appendStringInfoString(&buf, ", \"subsample\": ");
-	json_number(&buf, o->subsample);
+	clv_json_number(&buf, o->subsample);
 	appendStringInfoString(&buf, ", \"colsample_bytree\": ");
-	json_number(&buf, o->colsample_bytree);
+	clv_json_number(&buf, o->colsample_bytree);
 	appendStringInfoString(&buf, ", \"colsample_bynode\": ");
-	json_number(&buf, o->colsample_bynode);
+	clv_json_number(&buf, o->colsample_bynode);
 	appendStringInfoString(&buf, ", \"min_child_weight\": ");
-	json_number(&buf, o->min_child_weight);
+	clv_json_number(&buf, o->min_child_weight);
 	appendStringInfoString(&buf, ", \"lambda\": ");
-	json_number(&buf, o->lambda);
+	clv_json_number(&buf, o->lambda);
 	appendStringInfoString(&buf, ", \"alpha\": ");
-	json_number(&buf, o->alpha);
+	clv_json_number(&buf, o->alpha);
 	if (strcmp(o->objective, "reg:tweedie") == 0)
 	{
 		appendStringInfoString(&buf, ", \"tweedie_variance_power\": ");
-		json_number(&buf, o->tweedie_variance_power);
+		clv_json_number(&buf, o->tweedie_variance_power);
 	}
 	if (strcmp(o->objective, "reg:pseudohubererror") == 0)
 	{
 		appendStringInfoString(&buf, ", \"huber_slope\": ");
-		json_number(&buf, o->huber_slope);
+		clv_json_number(&buf, o->huber_slope);
 	}
 	appendStringInfo(&buf, ", \"seed\": " INT64_FORMAT ", \"nthread\": %d", o->seed, o->nthread);
 	if (o->early_stopping_rounds > 0)
 	{
 		appendStringInfo(&buf, ", \"early_stopping_rounds\": %d, \"validation_fraction\": ",
 						 o->early_stopping_rounds);
-		json_number(&buf, o->validation_fraction);
+		clv_json_number(&buf, o->validation_fraction);
 	}
 	if (o->cv_folds > 0)
 		appendStringInfo(&buf, ", \"cv_folds\": %d", o->cv_folds);
@@ -547,11 +532,11 @@ static void
 json_metrics(StringInfo buf, const ClvRegMetrics *m, int64 n)
 {
 	appendStringInfoString(buf, "{\"r2\": ");
-	json_number(buf, m->r2);
+	clv_json_number(buf, m->r2);
 	appendStringInfoString(buf, ", \"rmse\": ");
-	json_number(buf, m->rmse);
+	clv_json_number(buf, m->rmse);
 	appendStringInfoString(buf, ", \"mae\": ");
-	json_number(buf, m->mae);
+	clv_json_number(buf, m->mae);
 	appendStringInfo(buf, ", \"n\": " INT64_FORMAT "}", n);
 }
 
@@ -568,15 +553,15 @@ json_spread(StringInfo buf, const char *key, const double *v, int k)
 	for (int f = 0; f < k; f++)
 		ss += (v[f] - mean) * (v[f] - mean);
 	appendStringInfo(buf, "\"%s\": {\"mean\": ", key);
-	json_number(buf, mean);
+	clv_json_number(buf, mean);
 	appendStringInfoString(buf, ", \"sd\": ");
-	json_number(buf, sqrt(ss / k));
+	clv_json_number(buf, sqrt(ss / k));
 	appendStringInfoString(buf, ", \"folds\": [");
 	for (int f = 0; f < k; f++)
 	{
 		if (f)
 			appendStringInfoString(buf, ", ");
-		json_number(buf, v[f]);
+		clv_json_number(buf, v[f]);
 	}
 	appendStringInfoString(buf, "]}");
 }
@@ -674,7 +659,7 @@ json_importance(StringInfo buf, ClvXgbHandle *booster, const ClvRegData *data)
 				appendStringInfoString(buf, ", ");
 			escape_json(buf, data->features[j]);
 			appendStringInfoString(buf, ": ");
-			json_number(buf, v[j]);
+			clv_json_number(buf, v[j]);
 		}
 		appendStringInfoChar(buf, '}');
 	}
@@ -825,7 +810,7 @@ clv_regressor_train(PG_FUNCTION_ARGS)
 		appendStringInfoString(&params, ", \"early_stopping\": {\"metric\": ");
 		escape_json(&params, fit.eval_metric ? fit.eval_metric : "");
 		appendStringInfoString(&params, ", \"best_score\": ");
-		json_number(&params, fit.best_score);
+		clv_json_number(&params, fit.best_score);
 		appendStringInfo(&params, ", \"best_iteration\": %d, \"rounds_run\": %d}",
 						 fit.rounds - 1, fit.rounds_run);
 	}

@@ -212,7 +212,7 @@ co -c "CREATE TABLE bigc_local AS SELECT customer_id, (clv_summary(purchased_at,
 echo "#   clv_fit bgnbd + gamma_gamma: local $(timed "SELECT clv_fit('bigc_local')") ms, distributed $(timed "SELECT clv_fit('bigc')") ms"
 q="SELECT sum((clv_predict((SELECT params FROM clv_model('cdnow')), frequency, recency, t, monetary_value, 52)).clv) FROM %s"
 echo "#   scoring (inline params): local $(timed "$(printf "$q" bigc_local)") ms, distributed $(timed "$(printf "$q" bigc)") ms"
-echo "#   partial state per customer, on average: $(co -c "SELECT round(avg(length(s::text))) || ' bytes as text (Citus 13), ' || round(avg(pg_column_size(s))) || ' in binary' FROM (SELECT summary_partial(purchased_at, amount, '2025-03-31') s FROM big_local GROUP BY customer_id) x")"
+echo "#   partial state per customer, on average: $(co -c "SELECT round(avg(length(s::text))) || ' bytes as text (Citus 13), ' || round(avg(octet_length(clv_summary_state_send(s)))) || ' in binary (send/recv, Citus 14), ' || round(avg(pg_column_size(s))) || ' in memory' FROM (SELECT summary_partial(purchased_at, amount, '2025-03-31') s FROM big_local GROUP BY customer_id) x")"
 
 echo "1..$n"
 [ "$fails" -eq 0 ]
