@@ -93,7 +93,7 @@ BEGIN
 		RAISE EXCEPTION 'clv model "%" does not exist on this node', name
 			USING ERRCODE = 'undefined_object',
 				  DETAIL = 'The model catalog of this node is empty: on Citus, a by-name call over a distributed table runs on the workers, and the catalog lives on the coordinator.',
-				  HINT = pg_catalog.format('Pass the model inline, evaluated once on the coordinator: clv_predict((SELECT params FROM clv_model(%L)), ...) or clv_cluster((SELECT params FROM clv_model(%L)), ...).', name, name);
+				  HINT = pg_catalog.format('Make the catalog reference tables once, on the coordinator: SELECT clv_catalog_distribute(); or pass the model inline, evaluated once on the coordinator: clv_predict((SELECT params FROM clv_model(%L)), ...) or clv_cluster((SELECT params FROM clv_model(%L)), ...).', name, name);
 	END IF;
 	RAISE EXCEPTION 'clv model "%" does not exist', name
 		USING ERRCODE = 'undefined_object',
@@ -909,6 +909,11 @@ DECLARE
 	n @extschema@.clv_model_names;
 	restoring boolean := NEW.version IS NOT NULL AND NOT pg_catalog.row_security_active(TG_RELID);
 BEGIN
+	-- a training function's own INSERT (clv_catalog_store) has claimed,
+	-- checked, numbered and stamped its row already
+	IF @extschema@.clv_catalog_storing() THEN
+		RETURN NEW;
+	END IF;
 	FOR attempt IN 1 .. 2 LOOP
 		SELECT * INTO n FROM @extschema@.clv_model_names c WHERE c.name = NEW.name;
 		EXIT WHEN FOUND;
@@ -982,3 +987,103 @@ LANGUAGE C STRICT STABLE PARALLEL SAFE;
 
 COMMENT ON FUNCTION clv_regressor_predict(text, float8[]) IS
 'Prediction of the newest version of a regressor for one row of features, in the model''s feature order (params->''features''); NULL or NaN elements are missing values; the booster is loaded once per query';
+
+-- ---------------------------------------------------------------------------
+-- The catalog shaped for Citus reference tables (clv_catalog_distribute):
+-- policies without subqueries, versions numbered by the training functions.
+-- ---------------------------------------------------------------------------
+-- The questions the policies of clv_models ask (src/catalog.c).  They are
+-- functions rather than subqueries so that the tables can become Citus
+-- reference tables (clv_catalog_distribute), whose policies may hold no
+-- subquery and run on every node.
+CREATE FUNCTION clv_catalog_readable(name text)
+RETURNS boolean
+AS 'MODULE_PATHNAME', 'clv_catalog_readable'
+LANGUAGE C STABLE STRICT PARALLEL SAFE;
+
+COMMENT ON FUNCTION clv_catalog_readable(text) IS
+'true when the current role may read the versions of the named model (a member of its owner or of a role it was granted to, or granted to public)';
+
+CREATE FUNCTION clv_catalog_owned(name text)
+RETURNS boolean
+AS 'MODULE_PATHNAME', 'clv_catalog_owned'
+LANGUAGE C STABLE STRICT PARALLEL SAFE;
+
+COMMENT ON FUNCTION clv_catalog_owned(text) IS
+'true when the current role is a member of the owner role of the named model';
+
+CREATE FUNCTION clv_catalog_insertable(name text, kind text, version integer)
+RETURNS boolean
+AS 'MODULE_PATHNAME', 'clv_catalog_insertable'
+LANGUAGE C VOLATILE STRICT PARALLEL SAFE;
+
+COMMENT ON FUNCTION clv_catalog_insertable(text, text, integer) IS
+'true when the current role may store version of the named model: the name holds models of kind, the role is a member of its owner, and version is the number last handed out for the name';
+
+CREATE FUNCTION clv_catalog_artifact_ok()
+RETURNS boolean
+AS 'MODULE_PATHNAME', 'clv_catalog_artifact_ok'
+LANGUAGE C VOLATILE PARALLEL SAFE;
+
+COMMENT ON FUNCTION clv_catalog_artifact_ok() IS
+'true while a clv training function stores its row, or on a Citus worker (which never parses an artifact): the only places an artifact may be stored';
+
+ALTER POLICY clv_models_read ON clv_models
+	USING (@extschema@.clv_catalog_readable(name));
+ALTER POLICY clv_models_train ON clv_models
+	WITH CHECK (trained_by = current_user
+				AND @extschema@.clv_catalog_insertable(name, kind, version)
+				AND (artifact IS NULL OR @extschema@.clv_catalog_artifact_ok()));
+ALTER POLICY clv_models_drop ON clv_models
+	USING (@extschema@.clv_catalog_owned(name));
+
+-- ---------------------------------------------------------------------------
+-- Citus: the one set-up step.  By-name calls over a distributed table
+-- (clv_predict('m', ...), clv_cluster('seg', ...)) run on the workers;
+-- making both catalog tables reference tables gives every node all of the
+-- catalog, under the same policies.  Writes keep working because every
+-- catalog write is a statement Citus routes as it is (INSERT ... VALUES,
+-- UPDATE and DELETE by name) and the training functions number versions
+-- themselves.  Dropped: the stamping trigger, which would fire on every
+-- node, and the foreign key from the versions to their names, which Citus
+-- would turn into a conversion of its own (the INSERT policy checks the
+-- name and kind of every new version instead).  Kept: the guard of
+-- clv_model_names, which compares the old and new row only.
+-- ---------------------------------------------------------------------------
+CREATE FUNCTION clv_catalog_distribute()
+RETURNS text
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	unsafe_triggers text;
+BEGIN
+	IF pg_catalog.to_regproc('pg_catalog.create_reference_table') IS NULL THEN
+		RAISE EXCEPTION 'clv_catalog_distribute() needs Citus'
+			USING ERRCODE = 'feature_not_supported',
+				  DETAIL = 'There is no function create_reference_table() in this database.',
+				  HINT = 'Without Citus the catalog needs no set-up; with it, CREATE EXTENSION citus first.';
+	END IF;
+	IF EXISTS (SELECT FROM pg_catalog.pg_dist_partition p
+			   WHERE p.logicalrelid = '@extschema@.clv_models'::pg_catalog.regclass) THEN
+		RETURN 'the clv catalog is distributed already';
+	END IF;
+	IF NOT EXISTS (SELECT FROM pg_catalog.pg_dist_node d WHERE d.groupid = 0) THEN
+		RAISE EXCEPTION 'the Citus coordinator is not in the cluster''s metadata'
+			USING ERRCODE = 'object_not_in_prerequisite_state',
+				  DETAIL = 'Training stores each version on every node, the coordinator included.',
+				  HINT = 'SELECT citus_set_coordinator_host(''<coordinator host>'', <port>) first.';
+	END IF;
+	ALTER TABLE @extschema@.clv_models DROP CONSTRAINT clv_models_name_kind_fkey;
+	DROP TRIGGER clv_models_stamp ON @extschema@.clv_models;
+	unsafe_triggers := pg_catalog.current_setting('citus.enable_unsafe_triggers');
+	PERFORM pg_catalog.set_config('citus.enable_unsafe_triggers', 'on', true);
+	PERFORM pg_catalog.create_reference_table('@extschema@.clv_model_names'::pg_catalog.regclass);
+	PERFORM pg_catalog.create_reference_table('@extschema@.clv_models'::pg_catalog.regclass);
+	PERFORM pg_catalog.set_config('citus.enable_unsafe_triggers', unsafe_triggers, true);
+	RETURN 'clv_model_names and clv_models are reference tables';
+END
+$$;
+
+COMMENT ON FUNCTION clv_catalog_distribute() IS
+'on Citus, makes the model catalog (clv_model_names, clv_models) reference tables, so that by-name predictions and clustering work over distributed tables; run once, as the extension''s owner, on the coordinator';

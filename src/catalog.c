@@ -40,6 +40,9 @@ PG_FUNCTION_INFO_V1(clv_catalog_storing);
  */
 static bool clv_catalog_storing_now = false;
 
+/* Citus's switch for queries run from inside a query on a shard */
+#define CLV_CITUS_NESTED_GUC "citus.allow_nested_distributed_execution"
+
 /* clv_catalog_storing(): what the stamping trigger asks (no SQL can set it). */
 Datum
 clv_catalog_storing(PG_FUNCTION_ARGS)
@@ -84,6 +87,20 @@ clv_catalog_pin(void)
 	(void) set_config_option("search_path", "pg_catalog, pg_temp",
 							 PGC_USERSET, PGC_S_SESSION,
 							 GUC_ACTION_SAVE, true, 0, false);
+
+	/*
+	 * On Citus, after clv_catalog_distribute(), the catalog tables are
+	 * reference tables: every node holds all of their rows.  A by-name call
+	 * over a distributed table runs on the workers, inside the query on a
+	 * shard, and its lookup reads the catalog there; Citus refuses such a
+	 * nested query unless told otherwise, because it cannot know that it
+	 * reads replicated rows only.  The catalog's queries read nothing else,
+	 * so they allow it, for themselves alone.
+	 */
+	if (GetConfigOption(CLV_CITUS_NESTED_GUC, true, false) != NULL)
+		(void) set_config_option(CLV_CITUS_NESTED_GUC, "on",
+								 PGC_USERSET, PGC_S_SESSION,
+								 GUC_ACTION_SAVE, true, 0, false);
 	return nestlevel;
 }
 
@@ -91,6 +108,144 @@ void
 clv_catalog_unpin(int nestlevel)
 {
 	AtEOXact_GUC(true, nestlevel);
+}
+
+/*
+ * The row-level security policies of clv_models ask these.  A policy may
+ * not hold a subquery if the table is to become a Citus reference table
+ * (clv_catalog_distribute), and Citus evaluates a reference table's
+ * policies on every node, inside the query on its shard, where a nested
+ * query needs the catalog's pinned settings (clv_catalog_pin); so each
+ * question is a C function that asks it through SPI.
+ */
+PG_FUNCTION_INFO_V1(clv_catalog_readable);
+PG_FUNCTION_INFO_V1(clv_catalog_owned);
+PG_FUNCTION_INFO_V1(clv_catalog_insertable);
+PG_FUNCTION_INFO_V1(clv_catalog_artifact_ok);
+
+/*
+ * Asks a boolean question of the name's row n of clv_model_names: the
+ * query SELECT <func>(<func_args>) FROM clv_model_names n WHERE n.name = $1
+ * <more>, with the caller's arguments as $1, $2, ... (text, text, int4);
+ * false for no row or NULL.  read_only: in the calling statement's
+ * snapshot (as a subquery of the policy would be), else in a new one that
+ * also sees what the statement itself did so far (the INSERT check, after
+ * the stamping trigger claimed and numbered the name within the same
+ * INSERT).
+ */
+static bool
+clv_catalog_ask(FunctionCallInfo fcinfo, const char *func, const char *func_args,
+				const char *more, bool read_only)
+{
+	Oid			types[3] = {TEXTOID, TEXTOID, INT4OID};
+	Datum		values[3];
+	int			nargs = PG_NARGS();
+	char	   *sql;
+	bool		answer = false;
+	bool		isnull;
+	int			nestlevel;
+	int			ret;
+
+	Assert(nargs <= 3);
+	for (int i = 0; i < nargs; i++)
+		values[i] = PG_GETARG_DATUM(i);
+	sql = psprintf("SELECT %s(%s) FROM %s n WHERE n.name OPERATOR(pg_catalog.=) $1%s",
+				   clv_catalog_relation(fcinfo, func), func_args,
+				   clv_catalog_relation(fcinfo, "clv_model_names"), more);
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	nestlevel = clv_catalog_pin();
+	ret = SPI_execute_with_args(sql, nargs, types, values, NULL, read_only, 1);
+	if (ret != SPI_OK_SELECT)
+		elog(ERROR, "SPI_execute_with_args failed: %s", SPI_result_code_string(ret));
+	if (SPI_processed == 1)
+	{
+		Datum		d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc,
+									  1, &isnull);
+
+		answer = !isnull && DatumGetBool(d);
+	}
+	clv_catalog_unpin(nestlevel);
+	SPI_finish();
+	return answer;
+}
+
+/* clv_catalog_readable(name): the current role may read the name's versions. */
+Datum
+clv_catalog_readable(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_BOOL(clv_catalog_ask(fcinfo, "clv_model_readable", "n.owner, n.readers",
+								   "", true));
+}
+
+/* clv_catalog_owned(name): the current role is a member of the name's owner. */
+Datum
+clv_catalog_owned(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_BOOL(clv_catalog_ask(fcinfo, "clv_role_includes_me", "n.owner", "", true));
+}
+
+/*
+ * clv_catalog_insertable(name, kind, version): a new version row may be
+ * stored by the current role: the name exists with this kind, the role is
+ * a member of its owner, and version is the number last handed out for it
+ * (taken by the UPDATE of last_version that precedes the INSERT, under the
+ * name's row lock; the primary key refuses a number stored twice).
+ */
+Datum
+clv_catalog_insertable(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_BOOL(clv_catalog_ask(fcinfo, "clv_role_includes_me", "n.owner",
+								   " AND n.kind OPERATOR(pg_catalog.=) $2"
+								   " AND n.last_version OPERATOR(pg_catalog.=) $3",
+								   false));
+}
+
+/*
+ * Whether this node is a Citus worker: Citus is installed and the node's
+ * group is not the coordinator's (0).  A worker never parses an artifact
+ * (clv_catalog_newest_row refuses to hand one out there), so it may hold
+ * any bytes in its copy of the catalog.
+ */
+static bool
+clv_catalog_on_citus_worker(void)
+{
+	bool		worker = false;
+	bool		isnull;
+	int			nestlevel;
+	int			ret;
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	nestlevel = clv_catalog_pin();
+	ret = SPI_execute("SELECT pg_catalog.to_regclass('pg_catalog.pg_dist_local_group') IS NOT NULL",
+					  true, 1);
+	if (ret != SPI_OK_SELECT || SPI_processed != 1)
+		elog(ERROR, "SPI_execute failed: %s", SPI_result_code_string(ret));
+	if (DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull)))
+	{
+		ret = SPI_execute("SELECT bool_or(groupid OPERATOR(pg_catalog.<>) 0) FROM pg_catalog.pg_dist_local_group",
+						  true, 1);
+		if (ret != SPI_OK_SELECT || SPI_processed != 1)
+			elog(ERROR, "SPI_execute failed: %s", SPI_result_code_string(ret));
+		worker = DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+		worker = worker && !isnull;
+	}
+	clv_catalog_unpin(nestlevel);
+	SPI_finish();
+	return worker;
+}
+
+/*
+ * clv_catalog_artifact_ok(): a row with an artifact may be stored: by a
+ * training function's own INSERT (which Citus runs on the coordinator's
+ * copy in the training backend), or on a Citus worker, which never parses
+ * an artifact.
+ */
+Datum
+clv_catalog_artifact_ok(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_BOOL(clv_catalog_storing_now || clv_catalog_on_citus_worker());
 }
 
 static void clv_catalog_missing(FunctionCallInfo fcinfo, const char *name) pg_attribute_noreturn();
@@ -202,8 +357,16 @@ clv_catalog_newest_row(FunctionCallInfo fcinfo, const char *name, const char *ki
 		cov = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 3,
 							&cov_null);
 	if (artifact)
+	{
+		if (clv_catalog_on_citus_worker())
+			ereport(ERROR,
+					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+					 errmsg("clv model \"%s\" can only be used on the Citus coordinator", name),
+					 errdetail("Its artifact is parsed only where its training function stored it; a worker's copy of the catalog is not trusted with it."),
+					 errhint("Score a table that is not distributed, or distribute the scores after scoring on the coordinator.")));
 		art = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 4,
 							&art_null);
+	}
 	clv_catalog_unpin(nestlevel);
 	{
 		MemoryContext spicxt = MemoryContextSwitchTo(callercxt);
@@ -217,6 +380,22 @@ clv_catalog_newest_row(FunctionCallInfo fcinfo, const char *name, const char *ki
 	}
 	SPI_finish();
 	return result;
+}
+
+/*
+ * The query that raises clv_model_check's errors for the name $1 and the
+ * kind $2.  The row is rebuilt from its columns rather than passed whole:
+ * on a Citus reference table the query runs on a shard, whose row type is
+ * not clv_model_names.
+ */
+static char *
+clv_catalog_check_sql(FunctionCallInfo fcinfo)
+{
+	char	   *names = clv_catalog_relation(fcinfo, "clv_model_names");
+
+	return psprintf("SELECT %s(ROW(n.*)::%s, 'train new versions', $2) FROM %s n"
+					" WHERE n.name OPERATOR(pg_catalog.=) $1",
+					clv_catalog_relation(fcinfo, "clv_model_check"), names, names);
 }
 
 /*
@@ -239,9 +418,7 @@ clv_catalog_check_trainable(FunctionCallInfo fcinfo, const char *name,
 	clv_check_model_name(name);
 
 	/* clv_model_check raises the errors, as the trigger does */
-	sql = psprintf("SELECT %s(n, 'train new versions', $2) FROM %s n WHERE n.name = $1",
-				   clv_catalog_relation(fcinfo, "clv_model_check"),
-				   clv_catalog_relation(fcinfo, "clv_model_names"));
+	sql = clv_catalog_check_sql(fcinfo);
 	values[0] = CStringGetTextDatum(name);
 	values[1] = CStringGetTextDatum(kind);
 	if (SPI_connect() != SPI_OK_CONNECT)
@@ -255,10 +432,22 @@ clv_catalog_check_trainable(FunctionCallInfo fcinfo, const char *name,
 }
 
 /*
- * Stores a new version: INSERT ... VALUES ... RETURNING * with the given
- * columns besides name and kind; the catalog's trigger numbers, stamps and
- * checks ownership.  Returns the stored row as a datum of the caller's
- * result type, in the caller's memory context.
+ * Stores a new version of a name: claims the name if it is new, checks its
+ * kind and that the current role may train it (clv_model_check), takes the
+ * next version number under the name's row lock (which serialises the
+ * trainings of one name until commit, so numbers follow commit order and
+ * are never reused), then INSERT ... VALUES ... RETURNING * of the row with
+ * that number, trained_by and trained_at (the clock after the lock).
+ *
+ * The numbering is done here, not by the catalog's trigger, so that the
+ * same statements work when the catalog is a pair of Citus reference tables
+ * (clv_catalog_distribute): Citus runs a modification of a reference table
+ * on every node, where a trigger that modifies another table cannot run;
+ * each statement here is one that Citus routes as it is.  The trigger,
+ * where it exists, stamps only the rows that other INSERTs store.
+ *
+ * Returns the stored row as a datum of the caller's result type, in the
+ * caller's memory context.
  */
 Datum
 clv_catalog_store(FunctionCallInfo fcinfo, const char *name, const char *kind,
@@ -268,10 +457,13 @@ clv_catalog_store(FunctionCallInfo fcinfo, const char *name, const char *kind,
 	MemoryContext callercxt = CurrentMemoryContext;
 	TupleDesc	rettupdesc;
 	StringInfoData sql;
-	Oid		   *argtypes = palloc(sizeof(Oid) * (ncols + 2));
-	Datum	   *args = palloc(sizeof(Datum) * (ncols + 2));
-	char	   *argnulls = palloc(ncols + 2);
+	int			nargs = ncols + 3;
+	Oid		   *argtypes = palloc(sizeof(Oid) * nargs);
+	Datum	   *args = palloc(sizeof(Datum) * nargs);
+	char	   *argnulls = palloc(nargs);
+	char	   *names = clv_catalog_relation(fcinfo, "clv_model_names");
 	Datum		result;
+	bool		isnull;
 	int			nestlevel;
 	int			ret;
 
@@ -279,22 +471,25 @@ clv_catalog_store(FunctionCallInfo fcinfo, const char *name, const char *kind,
 		elog(ERROR, "a training function must return the row type clv_models");
 
 	initStringInfo(&sql);
-	appendStringInfo(&sql, "INSERT INTO %s (name, kind", clv_catalog_table(fcinfo));
+	appendStringInfo(&sql, "INSERT INTO %s (name, kind, version, trained_by, trained_at",
+					 clv_catalog_table(fcinfo));
 	for (int i = 0; i < ncols; i++)
 		appendStringInfo(&sql, ", %s", columns[i]);
-	appendStringInfoString(&sql, ") VALUES ($1, $2");
+	appendStringInfoString(&sql, ") VALUES ($1, $2, $3, CURRENT_USER, pg_catalog.clock_timestamp()");
 	for (int i = 0; i < ncols; i++)
-		appendStringInfo(&sql, ", $%d", i + 3);
+		appendStringInfo(&sql, ", $%d", i + 4);
 	appendStringInfoString(&sql, ") RETURNING *");
 
 	argtypes[0] = TEXTOID;
 	argtypes[1] = TEXTOID;
+	argtypes[2] = INT4OID;
 	args[0] = CStringGetTextDatum(name);
 	args[1] = CStringGetTextDatum(kind);
-	argnulls[0] = argnulls[1] = ' ';
-	memcpy(argtypes + 2, types, sizeof(Oid) * ncols);
-	memcpy(args + 2, values, sizeof(Datum) * ncols);
-	memcpy(argnulls + 2, nulls, ncols);
+	args[2] = Int32GetDatum(0);
+	argnulls[0] = argnulls[1] = argnulls[2] = ' ';
+	memcpy(argtypes + 3, types, sizeof(Oid) * ncols);
+	memcpy(args + 3, values, sizeof(Datum) * ncols);
+	memcpy(argnulls + 3, nulls, ncols);
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
@@ -306,16 +501,41 @@ clv_catalog_store(FunctionCallInfo fcinfo, const char *name, const char *kind,
 	 * the read policy) see it; a concurrent claim waits on the primary key.
 	 */
 	ret = SPI_execute_with_args(psprintf("INSERT INTO %s (name, kind) VALUES ($1, $2)"
-										 " ON CONFLICT (name) DO NOTHING",
-										 clv_catalog_relation(fcinfo, "clv_model_names")),
+										 " ON CONFLICT (name) DO NOTHING", names),
 								2, argtypes, args, NULL, false, 0);
 	if (ret != SPI_OK_INSERT)
 		elog(ERROR, "SPI_execute_with_args failed: %s", SPI_result_code_string(ret));
 
+	/* the kind and the right to train, as before the training (42809, 42501) */
+	ret = SPI_execute_with_args(clv_catalog_check_sql(fcinfo),
+								2, argtypes, args, NULL, false, 0);
+	if (ret != SPI_OK_SELECT)
+		elog(ERROR, "SPI_execute_with_args failed: %s", SPI_result_code_string(ret));
+
+	/*
+	 * The next number, under the row lock of the name: row-level security
+	 * lets only members of the owner role update the row, so no row here
+	 * (after the check above passed) means a privilege was revoked.
+	 */
+	ret = SPI_execute_with_args(psprintf("UPDATE %s c SET last_version = c.last_version OPERATOR(pg_catalog.+) 1"
+										 " WHERE c.name OPERATOR(pg_catalog.=) $1 RETURNING c.last_version",
+										 names),
+								1, argtypes, args, NULL, false, 0);
+	if (ret != SPI_OK_UPDATE_RETURNING)
+		elog(ERROR, "SPI_execute_with_args failed: %s", SPI_result_code_string(ret));
+	if (SPI_processed != 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("permission denied for clv model \"%s\"", name),
+				 errhint("Training needs UPDATE (last_version) on clv_model_names.")));
+	args[2] = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+	if (isnull)
+		elog(ERROR, "clv model \"%s\" has a NULL last_version", name);
+
 	clv_catalog_storing_now = true;
 	PG_TRY();
 	{
-		ret = SPI_execute_with_args(sql.data, ncols + 2, argtypes, args, argnulls,
+		ret = SPI_execute_with_args(sql.data, nargs, argtypes, args, argnulls,
 									false, 0);
 	}
 	PG_FINALLY();

@@ -18,10 +18,16 @@
 --   lock of the name, so they are never reused for a name (dropping the
 --   newest version does not give its number back), they increase with
 --   commit order, and trained_at (taken after the lock) follows them;
--- - trained_by, trained_at and version are set by the trigger: they cannot
---   be forged by an INSERT.  Only a role that bypasses row-level security
---   (a superuser or the extension's owner, as pg_restore runs) may store a
---   row with its own version, trained_by and trained_at;
+-- - trained_by, trained_at and version are set by the training functions
+--   (src/catalog.c) and, for a plain INSERT, by the trigger: they cannot be
+--   forged.  Only a role that bypasses row-level security (a superuser or
+--   the extension's owner, as pg_restore runs) may store a row with its own
+--   version, trained_by and trained_at;
+-- - on Citus (clv_catalog_distribute) both tables are reference tables,
+--   which carry no stamping trigger: a plain INSERT must then bring the
+--   number it took (UPDATE ... SET last_version = last_version + 1) and its
+--   own role as trained_by, which the INSERT policy checks, and its
+--   trained_at is its own;
 -- - the artifact (bytes a library parses when the model is used, e.g. an
 --   XGBoost booster) is stored only by a training function's own INSERT
 --   (clv_catalog_storing) or by such a restoring role.
@@ -100,6 +106,42 @@ $$;
 COMMENT ON FUNCTION clv_model_readable(name, name[]) IS
 'true when the current role is a member of owner or of one of readers (public: everybody)';
 
+-- The questions the policies of clv_models ask (src/catalog.c).  They are
+-- functions rather than subqueries so that the tables can become Citus
+-- reference tables (clv_catalog_distribute), whose policies may hold no
+-- subquery and run on every node.
+CREATE FUNCTION clv_catalog_readable(name text)
+RETURNS boolean
+AS 'MODULE_PATHNAME', 'clv_catalog_readable'
+LANGUAGE C STABLE STRICT PARALLEL SAFE;
+
+COMMENT ON FUNCTION clv_catalog_readable(text) IS
+'true when the current role may read the versions of the named model (a member of its owner or of a role it was granted to, or granted to public)';
+
+CREATE FUNCTION clv_catalog_owned(name text)
+RETURNS boolean
+AS 'MODULE_PATHNAME', 'clv_catalog_owned'
+LANGUAGE C STABLE STRICT PARALLEL SAFE;
+
+COMMENT ON FUNCTION clv_catalog_owned(text) IS
+'true when the current role is a member of the owner role of the named model';
+
+CREATE FUNCTION clv_catalog_insertable(name text, kind text, version integer)
+RETURNS boolean
+AS 'MODULE_PATHNAME', 'clv_catalog_insertable'
+LANGUAGE C VOLATILE STRICT PARALLEL SAFE;
+
+COMMENT ON FUNCTION clv_catalog_insertable(text, text, integer) IS
+'true when the current role may store version of the named model: the name holds models of kind, the role is a member of its owner, and version is the number last handed out for the name';
+
+CREATE FUNCTION clv_catalog_artifact_ok()
+RETURNS boolean
+AS 'MODULE_PATHNAME', 'clv_catalog_artifact_ok'
+LANGUAGE C VOLATILE PARALLEL SAFE;
+
+COMMENT ON FUNCTION clv_catalog_artifact_ok() IS
+'true while a clv training function stores its row, or on a Citus worker (which never parses an artifact): the only places an artifact may be stored';
+
 ALTER TABLE clv_model_names ENABLE ROW LEVEL SECURITY;
 CREATE POLICY clv_names_visible ON clv_model_names FOR SELECT USING (true);
 CREATE POLICY clv_names_claim ON clv_model_names FOR INSERT
@@ -110,17 +152,17 @@ CREATE POLICY clv_names_owner ON clv_model_names FOR UPDATE
 
 ALTER TABLE clv_models ENABLE ROW LEVEL SECURITY;
 CREATE POLICY clv_models_read ON clv_models FOR SELECT
-	USING (EXISTS (SELECT 1 FROM @extschema@.clv_model_names n
-				   WHERE n.name = clv_models.name
-					 AND @extschema@.clv_model_readable(n.owner, n.readers)));
--- Ownership of the name is checked by the trigger (the policy would not
--- see a name claimed by the same statement).
+	USING (@extschema@.clv_catalog_readable(name));
+-- What the trigger stamps, checked again (and, on Citus, where there is no
+-- trigger, checked only here): the row is the inserting role's, under a
+-- name it may train, with the number just handed out; an artifact only
+-- from a training function.
 CREATE POLICY clv_models_train ON clv_models FOR INSERT
-	WITH CHECK (trained_by = current_user);
+	WITH CHECK (trained_by = current_user
+				AND @extschema@.clv_catalog_insertable(name, kind, version)
+				AND (artifact IS NULL OR @extschema@.clv_catalog_artifact_ok()));
 CREATE POLICY clv_models_drop ON clv_models FOR DELETE
-	USING (EXISTS (SELECT 1 FROM @extschema@.clv_model_names n
-				   WHERE n.name = clv_models.name
-					 AND @extschema@.clv_role_includes_me(n.owner)));
+	USING (@extschema@.clv_catalog_owned(name));
 
 -- Out of the box every role may train models of its own and read what is
 -- granted to it; REVOKE these from PUBLIC to restrict who trains.  No role
@@ -170,8 +212,9 @@ LANGUAGE C STRICT VOLATILE PARALLEL SAFE;
 COMMENT ON FUNCTION clv_catalog_storing() IS
 'true only while a clv training function stores its row in clv_models (the trigger accepts an artifact only then); not settable from SQL';
 
--- Numbers, owns and stamps every new version (see the header).  Runs as
--- the inserting role, so row-level security applies to what it does.
+-- Numbers, owns and stamps every new version stored by a plain INSERT (see
+-- the header; the training functions do the same in C).  Runs as the
+-- inserting role, so row-level security applies to what it does.
 CREATE FUNCTION clv_models_stamp()
 RETURNS trigger
 LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
@@ -181,6 +224,11 @@ DECLARE
 	n @extschema@.clv_model_names;
 	restoring boolean := NEW.version IS NOT NULL AND NOT pg_catalog.row_security_active(TG_RELID);
 BEGIN
+	-- a training function's own INSERT (clv_catalog_store) has claimed,
+	-- checked, numbered and stamped its row already
+	IF @extschema@.clv_catalog_storing() THEN
+		RETURN NEW;
+	END IF;
 	FOR attempt IN 1 .. 2 LOOP
 		SELECT * INTO n FROM @extschema@.clv_model_names c WHERE c.name = NEW.name;
 		EXIT WHEN FOUND;
@@ -257,3 +305,54 @@ $$;
 
 CREATE TRIGGER clv_model_names_guard BEFORE UPDATE ON clv_model_names
 	FOR EACH ROW EXECUTE FUNCTION clv_model_names_guard();
+
+-- ---------------------------------------------------------------------------
+-- Citus: the one set-up step.  By-name calls over a distributed table
+-- (clv_predict('m', ...), clv_cluster('seg', ...)) run on the workers;
+-- making both catalog tables reference tables gives every node all of the
+-- catalog, under the same policies.  Writes keep working because every
+-- catalog write is a statement Citus routes as it is (INSERT ... VALUES,
+-- UPDATE and DELETE by name) and the training functions number versions
+-- themselves.  Dropped: the stamping trigger, which would fire on every
+-- node, and the foreign key from the versions to their names, which Citus
+-- would turn into a conversion of its own (the INSERT policy checks the
+-- name and kind of every new version instead).  Kept: the guard of
+-- clv_model_names, which compares the old and new row only.
+-- ---------------------------------------------------------------------------
+CREATE FUNCTION clv_catalog_distribute()
+RETURNS text
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	unsafe_triggers text;
+BEGIN
+	IF pg_catalog.to_regproc('pg_catalog.create_reference_table') IS NULL THEN
+		RAISE EXCEPTION 'clv_catalog_distribute() needs Citus'
+			USING ERRCODE = 'feature_not_supported',
+				  DETAIL = 'There is no function create_reference_table() in this database.',
+				  HINT = 'Without Citus the catalog needs no set-up; with it, CREATE EXTENSION citus first.';
+	END IF;
+	IF EXISTS (SELECT FROM pg_catalog.pg_dist_partition p
+			   WHERE p.logicalrelid = '@extschema@.clv_models'::pg_catalog.regclass) THEN
+		RETURN 'the clv catalog is distributed already';
+	END IF;
+	IF NOT EXISTS (SELECT FROM pg_catalog.pg_dist_node d WHERE d.groupid = 0) THEN
+		RAISE EXCEPTION 'the Citus coordinator is not in the cluster''s metadata'
+			USING ERRCODE = 'object_not_in_prerequisite_state',
+				  DETAIL = 'Training stores each version on every node, the coordinator included.',
+				  HINT = 'SELECT citus_set_coordinator_host(''<coordinator host>'', <port>) first.';
+	END IF;
+	ALTER TABLE @extschema@.clv_models DROP CONSTRAINT clv_models_name_kind_fkey;
+	DROP TRIGGER clv_models_stamp ON @extschema@.clv_models;
+	unsafe_triggers := pg_catalog.current_setting('citus.enable_unsafe_triggers');
+	PERFORM pg_catalog.set_config('citus.enable_unsafe_triggers', 'on', true);
+	PERFORM pg_catalog.create_reference_table('@extschema@.clv_model_names'::pg_catalog.regclass);
+	PERFORM pg_catalog.create_reference_table('@extschema@.clv_models'::pg_catalog.regclass);
+	PERFORM pg_catalog.set_config('citus.enable_unsafe_triggers', unsafe_triggers, true);
+	RETURN 'clv_model_names and clv_models are reference tables';
+END
+$$;
+
+COMMENT ON FUNCTION clv_catalog_distribute() IS
+'on Citus, makes the model catalog (clv_model_names, clv_models) reference tables, so that by-name predictions and clustering work over distributed tables; run once, as the extension''s owner, on the coordinator';

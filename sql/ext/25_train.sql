@@ -64,7 +64,7 @@ BEGIN
 		RAISE EXCEPTION 'clv model "%" does not exist on this node', name
 			USING ERRCODE = 'undefined_object',
 				  DETAIL = 'The model catalog of this node is empty: on Citus, a by-name call over a distributed table runs on the workers, and the catalog lives on the coordinator.',
-				  HINT = pg_catalog.format('Pass the model inline, evaluated once on the coordinator: clv_predict((SELECT params FROM clv_model(%L)), ...) or clv_cluster((SELECT params FROM clv_model(%L)), ...).', name, name);
+				  HINT = pg_catalog.format('Make the catalog reference tables once, on the coordinator: SELECT clv_catalog_distribute(); or pass the model inline, evaluated once on the coordinator: clv_predict((SELECT params FROM clv_model(%L)), ...) or clv_cluster((SELECT params FROM clv_model(%L)), ...).', name, name);
 	END IF;
 	RAISE EXCEPTION 'clv model "%" does not exist', name
 		USING ERRCODE = 'undefined_object',

@@ -14,8 +14,9 @@
 # EXPLAIN), equality with a local table (timestamptz and date forms, and
 # the date form under another TimeZone), clv_train and K-Means on a
 # distributed source, and predictions and clustering over a distributed
-# table: by name the workers' catalog is empty (the error says so and gives
-# the idiom), with the model passed inline they equal the local results.  Without CITUS_SRC it says it is skipped and why.
+# table: with the model passed inline, and by name after the one set-up
+# step (clv_catalog_distribute: the catalog as reference tables), with the
+# catalog's privileges holding on the workers, they equal the local results.  Without CITUS_SRC it says it is skipped and why.
 # CI runs the emulation instead (test/sql/12_summary_distributed.sql).
 source "$(dirname "$0")/../../tools/lib.sh"
 cd "$CLV_ROOT"
@@ -164,20 +165,72 @@ ok "K-Means on a distributed source: the local model" \
 	"$(co -c "SELECT (params->'centroids')::text FROM clv_kmeans_train('seg_local', 'cust_local', ARRAY['frequency', 'recency', 't'], 3)")" \
 	"$(co -c "SELECT (params->'centroids')::text FROM clv_model('seg')")"
 
-# 4. by-name predictions over a distributed table
+# 4. predictions over a distributed table: inline params, then by name
+# after the one set-up step
 expect=$(co -c "SELECT round(sum((clv_predict('cdnow', frequency, recency, t, monetary_value, 52)).clv)::numeric, 6) FROM cust_local")
 ok "the inline-params idiom works as it is" "$expect" \
 	"$(co -c "SELECT round(sum((clv_predict((SELECT params FROM clv_model('cdnow')), frequency, recency, t, monetary_value, 52)).clv)::numeric, 6) FROM cust")"
 err=$(co -c "SELECT sum((clv_predict('cdnow', frequency, recency, t, monetary_value, 52)).clv) FROM cust" 2>&1 || true)
-has "by name over a distributed table: the workers' catalog is empty, and the error says so" 'does not exist on this node' "$err"
-has "and its HINT gives the inline idiom" "clv_predict((SELECT params FROM clv_model('cdnow'))" "$err"
+has "before the set-up, by name over a distributed table: the workers' catalog is empty, and the error says so" 'does not exist on this node' "$err"
+has "and its HINT gives the set-up step and the inline idiom" "clv_catalog_distribute().*clv_predict((SELECT params FROM clv_model('cdnow'))" "$err"
 ok "inline params: clv_cluster over a distributed table equals the local assignment" \
 	"$(co -c "SELECT string_agg(c::text, ',' ORDER BY customer_id) FROM (SELECT customer_id, clv_cluster('seg', ARRAY[frequency, recency, t]) c FROM cust_local) s")" \
 	"$(co -c "SELECT string_agg(c::text, ',' ORDER BY customer_id) FROM (SELECT customer_id, clv_cluster((SELECT params FROM clv_model('seg')), ARRAY[frequency, recency, t]) c FROM cust) s")"
-co -c "SELECT version FROM clv_train('cdnow', 'cust', 'pareto_nbd', 'gamma_gamma')" >/dev/null
-ok "inline params follow a retrain: the newest version" \
-	"$(co -c "SELECT round(sum((clv_predict('cdnow', frequency, recency, t, monetary_value, 52)).clv)::numeric, 6) FROM cust_local")" \
-	"$(co -c "SELECT round(sum((clv_predict((SELECT params FROM clv_model('cdnow')), frequency, recency, t, monetary_value, 52)).clv)::numeric, 6) FROM cust")"
+
+ok "the set-up step: clv_catalog_distribute()" "clv_model_names and clv_models are reference tables" \
+	"$(co -c "SELECT clv_catalog_distribute()")"
+ok "both catalog tables are reference tables" "clv_model_names reference,clv_models reference" \
+	"$(co -c "SELECT string_agg(logicalrelid::text || ' reference', ',' ORDER BY 1) FROM pg_dist_partition WHERE partmethod = 'n' AND repmodel = 't' AND logicalrelid::text LIKE 'clv_model%'")"
+on_nodes() {					# the value of a query on the coordinator and on each worker
+	co -c "SELECT string_agg(r, ',') FROM (SELECT ($1)::text AS r UNION ALL SELECT result FROM run_command_on_workers(\$q\$$1\$q\$)) x"
+}
+ok "every node holds every version" "3,3,3" "$(on_nodes "SELECT count(*) FROM clv_models")"
+ok "by name over a distributed table: clv_predict equals the local result" "$expect" \
+	"$(co -c "SELECT round(sum((clv_predict('cdnow', frequency, recency, t, monetary_value, 52)).clv)::numeric, 6) FROM cust")"
+ok "by name: clv_cluster over a distributed table equals the local assignment" \
+	"$(co -c "SELECT string_agg(c::text, ',' ORDER BY customer_id) FROM (SELECT customer_id, clv_cluster('seg', ARRAY[frequency, recency, t]) c FROM cust_local) s")" \
+	"$(co -c "SELECT string_agg(c::text, ',' ORDER BY customer_id) FROM (SELECT customer_id, clv_cluster('seg', ARRAY[frequency, recency, t]) c FROM cust) s")"
+ok "by name: clv_kmeans_profile of a distributed source equals the local profile" \
+	"$(co -c "SELECT string_agg(cluster || ':' || size, ',' ORDER BY cluster) FROM clv_kmeans_profile('seg', 'cust_local')")" \
+	"$(co -c "SELECT string_agg(cluster || ':' || size, ',' ORDER BY cluster) FROM clv_kmeans_profile('seg', 'cust')")"
+ok "training after the set-up numbers the next version" "2" \
+	"$(co -c "SELECT version FROM clv_train('cdnow', 'cust', 'pareto_nbd', 'gamma_gamma')")"
+expect_new=$(co -c "SELECT round(sum((clv_predict('cdnow', frequency, recency, t, monetary_value, 52)).clv)::numeric, 6) FROM cust_local")
+ok "by name follows a retrain on every node: the newest version" "$expect_new" \
+	"$(co -c "SELECT round(sum((clv_predict('cdnow', frequency, recency, t, monetary_value, 52)).clv)::numeric, 6) FROM cust")"
+ok "the version counter is the same on every node" "2,2,2" \
+	"$(on_nodes "SELECT last_version FROM clv_model_names WHERE name = 'cdnow'")"
+
+# the catalog's privileges hold on the workers
+co -c "CREATE ROLE bob LOGIN" -c "GRANT SELECT ON cust, cust_local TO bob" >/dev/null
+bob() { psql -X -q -A -t -v ON_ERROR_STOP=1 -p "${ports[0]}" -U bob "$@"; }
+err=$(bob -c "SELECT sum((clv_predict('cdnow', frequency, recency, t, monetary_value, 52)).clv) FROM cust" 2>&1 || true)
+has "a role the model was not granted to cannot predict by name over a distributed table" 'permission denied for clv model "cdnow"' "$err"
+co -c "SELECT clv_grant_model('cdnow', 'bob')" >/dev/null
+ok "after clv_grant_model it can, on every node" "$expect_new" \
+	"$(bob -c "SELECT round(sum((clv_predict('cdnow', frequency, recency, t, monetary_value, 52)).clv)::numeric, 6) FROM cust")"
+err=$(bob -c "UPDATE clv_model_names SET last_version = last_version + 1 WHERE name = 'cdnow'" \
+	-c "INSERT INTO clv_models (name, version, kind, params, trained_by) VALUES ('cdnow', 3, 'btyd', '{\"r\": 1, \"alpha\": 1, \"a\": 1, \"b\": 1}', 'bob')" 2>&1 || true)
+ok "a reader cannot store a version of it: the counter does not move, nothing is stored" "2 2" \
+	"$(co -c "SELECT (SELECT last_version FROM clv_model_names WHERE name = 'cdnow') || ' ' || (SELECT max(version) FROM clv_models WHERE name = 'cdnow')")"
+has "the refusal is the row-level security policy's" 'row-level security' "$err"
+ok "a role trains its own names after the set-up" "1 bob" \
+	"$(bob -c "SELECT version || ' ' || trained_by FROM clv_train('bobs', 'cust_local')")"
+bob -c "SELECT clv_drop_model('bobs')" >/dev/null
+ok "and drops them, on every node" "0,0,0" "$(on_nodes "SELECT count(*) FROM clv_models WHERE name = 'bobs'")"
+
+# regressors: the booster is parsed on the coordinator only
+co -c "CREATE TABLE reg_local AS SELECT customer_id, frequency, recency, t, coalesce(monetary_value, 0) AS m, frequency * 1.5 + recency AS y FROM cust_local" >/dev/null
+ok "a regressor trains after the set-up" "1" \
+	"$(co -c "SELECT version FROM clv_regressor_train('reg', 'reg_local', 'y', ARRAY['frequency', 'recency', 't', 'm'], '{\"n_rounds\": 20}')")"
+has "and predicts by name on the coordinator" '^[0-9]' \
+	"$(co -c "SELECT round(sum(clv_regressor_predict('reg', ARRAY[frequency, recency, t, m]))::numeric, 6) FROM reg_local")"
+co -c "CREATE TABLE reg (LIKE reg_local)" -c "SELECT create_distributed_table('reg', 'customer_id')" -c "INSERT INTO reg SELECT * FROM reg_local" >/dev/null
+err=$(co -c "SELECT sum(clv_regressor_predict('reg', ARRAY[frequency, recency, t, m])) FROM reg" 2>&1 || true)
+has "over a distributed table the workers refuse to parse its artifact, and say so" 'can only be used on the Citus coordinator' "$err"
+err=$(bob -c "UPDATE clv_model_names SET last_version = 1 WHERE name = 'bobs'" \
+	-c "INSERT INTO clv_models (name, kind, params, artifact, version, trained_by) VALUES ('bobs', 'btyd', '{}', '\\x7b00', 1, 'bob')" 2>&1 || true)
+has "a plain INSERT of an artifact is refused" 'row-level security' "$err"
 
 # 5. the numbers of this run, as they are: three clusters on one machine
 # share its cores, so they are no evidence of speed (README "Citus").

@@ -155,7 +155,7 @@ SELECT p.oid::regprocedure AS function, p.provolatile
 FROM pg_proc p
 WHERE p.proname IN ('clv_summary_transfn', 'clv_summary_date_transfn',
                     'clv_summary_combinefn', 'clv_summary_finalfn')
-ORDER BY 1::text;
+ORDER BY p.oid::regprocedure::text;
 -- so an expression index may use the date form's result
 CREATE TABLE dist_days (cust int, d date, amount float8);
 INSERT INTO dist_days VALUES (1, '2024-01-01', 10), (1, '2024-02-01', 20);

@@ -133,5 +133,42 @@ fails_as('bob', q{SELECT clv_cluster('segs', ARRAY[1, 2]::float8[])}, qr/42501/,
 fails_as('bob', q{SELECT clv_kmeans_train('segs', 'customers', ARRAY['frequency', 'recency'], 2)}, qr/42501/,
 	'bob cannot train her segmentation');
 
+# The catalog as clv_catalog_distribute() leaves it on Citus: no stamping
+# trigger, so the training functions' own numbering and the INSERT policy
+# are all there is (the Citus cluster test, test/citus/run.sh, runs the
+# same on real reference tables).
+$node->safe_psql('postgres', q{DROP TRIGGER clv_models_stamp ON clv_models});
+is(ok_as('alice', q{SELECT version || ' ' || trained_by || ' ' || (trained_at > now() - interval '1 hour') FROM clv_train('shop', 'customers')},
+	'alice trains without the trigger'), '2 alice true', 'without the trigger the training function numbers and stamps');
+is(ok_as('bob', q{SELECT version || ' ' || trained_by FROM clv_train('bobs2', 'customers', 'bgnbd', NULL)}, 'bob trains a new name'),
+	'1 bob', 'a new name is claimed and numbered without the trigger');
+is(ok_as('carol', q{SELECT version FROM clv_train('team', 'customers', 'bgnbd', NULL)}, 'team retrain'),
+	'4', 'numbers still follow the counter');
+fails_as('bob', q{INSERT INTO clv_models (name, version, kind, params, trained_by)
+	VALUES ('shop', 3, 'btyd', '{"r": 1, "alpha": 1, "a": 1, "b": 1}', 'bob')},
+	qr/42501: new row violates row-level security policy/, 'bob cannot insert a version of alice\'s name');
+fails_as('bob', q{INSERT INTO clv_models (name, version, kind, params, trained_by)
+	VALUES ('bobs2', 1, 'btyd', '{"r": 1, "alpha": 1, "a": 1, "b": 1}', 'alice')},
+	qr/42501: new row violates row-level security policy/, 'nor one that names another trainer');
+fails_as('bob', q{INSERT INTO clv_models (name, version, kind, params, trained_by)
+	VALUES ('bobs2', 5, 'btyd', '{"r": 1, "alpha": 1, "a": 1, "b": 1}', 'bob')},
+	qr/42501: new row violates row-level security policy/, 'nor one with a number that was not handed out');
+fails_as('bob', q{UPDATE clv_model_names SET last_version = last_version + 1 WHERE name = 'bobs2';
+	INSERT INTO clv_models (name, version, kind, params, trained_by)
+	VALUES ('bobs2', 2, 'kmeans', '{}', 'bob')},
+	qr/42501: new row violates row-level security policy/, 'nor one of another kind');
+is(ok_as('bob', q{UPDATE clv_model_names SET last_version = last_version + 1 WHERE name = 'bobs2';
+	INSERT INTO clv_models (name, version, kind, params, trained_by)
+	VALUES ('bobs2', 3, 'btyd', '{"r": 1, "alpha": 1, "a": 1, "b": 1}', 'bob') RETURNING version},
+	'bob stores a version of his own the documented way'), '3', 'a plain INSERT with the number it took is stored');
+fails_as('bob', q{UPDATE clv_model_names SET last_version = last_version + 1 WHERE name = 'bobs2';
+	INSERT INTO clv_models (name, version, kind, params, trained_by, artifact)
+	VALUES ('bobs2', 4, 'btyd', '{}', 'bob', '\x7b00')},
+	qr/42501: new row violates row-level security policy/, 'a plain INSERT with an artifact is refused by the policy');
+is(ok_as('bob', q{SELECT count(*) FROM clv_models WHERE name = 'team'}, 'bob reads clv_models'), '0',
+	'the read policy still hides the versions of a name not granted to bob');
+is(ok_as('bob', q{DELETE FROM clv_models WHERE name = 'shop' RETURNING 1}, 'bob deletes'), '',
+	'the drop policy still protects the versions of a name bob reads but does not own');
+
 $node->stop;
 done_testing();

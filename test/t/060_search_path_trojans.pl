@@ -535,6 +535,10 @@ my @calls = (
 	[ [], "SELECT $M FROM public.clv_regressor_train('xgb_q'$T, 'SELECT c.customer_id, c.frequency, c.recency, c.monetary_value, c.total_amount FROM public.cal c'$T, 'total_amount'$T, NULL::pg_catalog.text[], '{\"mode\": \"random_forest\", \"n_trees\": 10}'$J) m" ],
 	[ [], "SELECT $M FROM public.clv_regressor_train('xgb_es'$T, 'cal'$T, 'total_amount'$T, $RFEAT, '{\"early_stopping_rounds\": 2, \"n_rounds\": 50}'$J) m" ],
 	[ [ 'clv_catalog_storing()' ], "SELECT public.clv_catalog_storing()" ],
+	[ [ 'clv_catalog_readable(text)', 'clv_catalog_owned(text)', 'clv_catalog_insertable(text,text,int4)' ],
+	  "SELECT public.clv_catalog_readable('xgb'$T), public.clv_catalog_owned('xgb'$T), public.clv_catalog_insertable('xgb'$T, 'regressor'$T, 1$I), public.clv_catalog_readable('no_such_model'$T)" ],
+	[ [ 'clv_catalog_artifact_ok()' ], "SELECT public.clv_catalog_artifact_ok()" ],
+	[ [ 'clv_catalog_distribute()' ], "SELECT public.clv_catalog_distribute()", 1 ],
 	[ [ 'clv_regressor_predict(text,float8[])' ],
 	  "SELECT c.customer_id, public.clv_regressor_predict('xgb'$T, ARRAY[c.frequency$F, c.recency, c.monetary_value]), "
 	  . "public.clv_regressor_predict('xgb_q'$T, ARRAY[c.frequency$F, c.recency, c.monetary_value]) FROM public.cal c ORDER BY c.customer_id LIMIT 25" ],
