@@ -33,8 +33,8 @@ PG_FUNCTION_INFO_V1(clv_train);
 PG_FUNCTION_INFO_V1(clv_catalog_storing);
 
 /*
- * True only while clv_catalog_store runs its INSERT: the catalog's trigger
- * accepts a model artifact (bytes a library parses, such as an XGBoost
+ * True only while clv_catalog_store runs its INSERT: the catalog accepts
+ * a model artifact (bytes a library parses, such as an XGBoost
  * booster, whose loader does not survive arbitrary input) only from a
  * training function, never from a plain INSERT of a role's own making.
  */
@@ -43,7 +43,10 @@ static bool clv_catalog_storing_now = false;
 /* Citus's switch for queries run from inside a query on a shard */
 #define CLV_CITUS_NESTED_GUC "citus.allow_nested_distributed_execution"
 
-/* clv_catalog_storing(): what the stamping trigger asks (no SQL can set it). */
+/*
+ * clv_catalog_storing(): what the stamping trigger asks, to leave the rows
+ * of clv_catalog_store alone (no SQL can set it).
+ */
 Datum
 clv_catalog_storing(PG_FUNCTION_ARGS)
 {
@@ -403,7 +406,8 @@ clv_catalog_check_sql(FunctionCallInfo fcinfo)
  * of this kind from the current role: a valid name (not empty, not JSON,
  * which the prediction functions read as inline params), of the same kind
  * if it exists, and owned by a role the caller is a member of.  The
- * catalog's trigger checks the same again when the version is stored.
+ * catalog checks the same again when the version is stored
+ * (clv_catalog_store).
  */
 void
 clv_catalog_check_trainable(FunctionCallInfo fcinfo, const char *name,
@@ -417,7 +421,7 @@ clv_catalog_check_trainable(FunctionCallInfo fcinfo, const char *name,
 
 	clv_check_model_name(name);
 
-	/* clv_model_check raises the errors, as the trigger does */
+	/* clv_model_check raises the errors, as clv_catalog_store does */
 	sql = clv_catalog_check_sql(fcinfo);
 	values[0] = CStringGetTextDatum(name);
 	values[1] = CStringGetTextDatum(kind);
@@ -678,7 +682,7 @@ train_row(const ClvTrainResult *res, const char *source, Datum *values,
  *
  * Fitting is the shared path of fit.h (so clv_fit() and clv_train() can
  * never disagree); this function only validates what is specific to the
- * catalog and stores the row (the catalog's trigger numbers the version).
+ * catalog and stores the row (clv_catalog_store numbers the version).
  * The steps: check the arguments and that the name may be trained, before
  * any work; fit; store; warn.  A model that did not converge is stored all
  * the same (converged = false) and the caller is warned: hiding it would

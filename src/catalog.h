@@ -55,8 +55,8 @@ extern char *clv_catalog_relation(FunctionCallInfo fcinfo, const char *relname);
  *
  * clv_catalog_check_trainable: before training, a valid name that may take
  * a version of this kind from the current role (22023, 42809, 42501).
- * clv_catalog_store: stores a new version (the catalog's trigger numbers
- * and stamps it) and returns the row as the caller's clv_models result.
+ * clv_catalog_store: stores a new version (numbered and stamped under the
+ * name's row lock) and returns the row as the caller's clv_models result.
  * clv_catalog_newest_params: the params of the newest readable version of
  * a model of this kind (42704, 42501, 42809).
  */

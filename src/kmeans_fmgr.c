@@ -541,8 +541,8 @@ kmeans_diagnostics_jsonb(const KMeansData *data, const KMeansOptions *o,
 }
 
 /*
- * Stores the trained model as the next version of name (the catalog's
- * trigger numbers it); the row is returned in the caller's context, since
+ * Stores the trained model as the next version of name (clv_catalog_store
+ * numbers it); the row is returned in the caller's context, since
  * it must outlive the SPI connection the training runs in.
  */
 static Datum
